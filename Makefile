@@ -1,0 +1,47 @@
+# s390 PCI DMA through dma-iommu: the series in patches/ and its workbench.
+# Every target installs or builds what it needs first.
+#
+#   make run      build and boot the patched kernel, run the DMA workload and
+#                 say what the IOMMU did
+#   make test     every check: static, builds, bisectability, boot tests
+#   make tree     the Debian base as a git tree (build/src/linux) + patches/
+#   make export   write the tree's commits since 'base' back to patches/
+#   make build    build CONFIG (default s390x-qemu; configs/*.config)
+#   make boot     boot TEST (tests/boot/*.test) on the built kernel
+#   make deps     install the Debian packages the workbench uses
+#   make clean    remove build/
+
+CONFIG ?= s390x-qemu
+TEST ?= groups
+S := scripts
+
+.PHONY: all run test tree export build guest boot deps clean
+
+all: run
+
+deps:
+	@$(S)/deps.sh
+
+tree: deps
+	@$(S)/tree.sh
+
+export:
+	@$(S)/export.sh
+
+build: tree
+	@$(S)/build.sh $(CONFIG)
+
+guest: tree
+	@$(S)/guest.sh
+
+boot: build guest
+	@$(S)/boot.sh $(TEST) | $(S)/show.sh
+
+run: deps
+	@$(S)/run.sh
+
+test: deps
+	@$(S)/test.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,1228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PID 1 of the workbench guest.
+ *
+ * Mounts what the workloads need, runs the workloads the host names on the
+ * kernel command line (wb.run=blk,net,...) and reports in KTAP on the
+ * console, then powers the machine off. Every byte a workload moves is
+ * checked. Options, all on the kernel command line:
+ *
+ *   wb.run=W1,W2,...   workloads, in order (see the table at the end)
+ *   wb.blk.mib=N       MiB per block size written and read back (default 32)
+ *   wb.blk.threads=N   threads per block size (default 4)
+ *   wb.net.mib=N       MiB sent each way through virtio-net (default 16)
+ *   wb.bench.seconds=N seconds per DMA map benchmark run (default 2)
+ *   wb.bench.bs=LIST   block sizes for blkread, in KiB (default 4,64,1024)
+ *   wb.bench.mib=N     MiB read per blkread block size (default 64)
+ *   wb.groups.min=N    functions the groups workload expects (default 1)
+ *   wb.domain=TYPE     IOMMU group type every function must have
+ *   wb.stats=1         reset zPCI statistics before the first workload
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#define MIB (1024UL * 1024UL)
+#define MAX_FN 32
+#define PCI_VENDOR_VIRTIO 0x1af4
+#define VIRTIO_NET 0x1041
+#define VIRTIO_BLK 0x1042
+#define VIRTIO_RNG 0x1044
+
+/* ---------- KTAP ---------- */
+
+static int ktap_depth;
+static int ktap_num[4];
+static bool ktap_failed[4];
+
+static void ktap_line(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	printf("%*s%s\n", ktap_depth * 4, "", buf);
+	fflush(stdout);
+}
+
+#define diag(...) ktap_line("# " __VA_ARGS__)
+
+static void ktap_plan(int n)
+{
+	ktap_line("KTAP version 1");
+	ktap_line("1..%d", n);
+	ktap_num[ktap_depth] = 0;
+	ktap_failed[ktap_depth] = false;
+}
+
+static void ktap_result(bool ok, const char *name)
+{
+	ktap_num[ktap_depth]++;
+	if (!ok)
+		ktap_failed[ktap_depth] = true;
+	ktap_line("%s %d %s", ok ? "ok" : "not ok", ktap_num[ktap_depth], name);
+}
+
+/* As KUnit does: the subtest's lines, its name included, are indented. */
+static void ktap_begin(const char *name, int n)
+{
+	ktap_depth++;
+	ktap_line("KTAP version 1");
+	ktap_line("# Subtest: %s", name);
+	ktap_line("1..%d", n);
+	ktap_num[ktap_depth] = 0;
+	ktap_failed[ktap_depth] = false;
+}
+
+/* Ends a subtest; its result is the AND of its own results and @ok. */
+static void ktap_end(const char *name, bool ok)
+{
+	bool sub_ok = !ktap_failed[ktap_depth];
+
+	ktap_depth--;
+	ktap_result(ok && sub_ok, name);
+}
+
+/* ---------- helpers ---------- */
+
+static char cmdline[4096];
+
+/* The value of wb.KEY=... from /proc/cmdline, in a buffer of its own. */
+static const char *opt_str(const char *key, const char *def)
+{
+	char *val;
+	size_t klen = strlen(key);
+	const char *p = cmdline;
+
+	while ((p = strstr(p, key))) {
+		if ((p == cmdline || p[-1] == ' ') && p[klen] == '=') {
+			val = strndup(p + klen + 1, strcspn(p + klen + 1, " \n"));
+			return val ? val : def;
+		}
+		p += klen;
+	}
+	return def;
+}
+
+static long opt_long(const char *key, long def)
+{
+	const char *s = opt_str(key, NULL);
+
+	return s ? strtol(s, NULL, 0) : def;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (total < (ssize_t)len - 1 &&
+	       (n = read(fd, buf + total, len - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = 0;
+	while (total > 0 && buf[total - 1] == '\n')
+		buf[--total] = 0;
+	return total;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+static unsigned long sysfs_ulong(const char *dir, const char *attr)
+{
+	char path[PATH_MAX], buf[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return ULONG_MAX;
+	return strtoul(buf, NULL, 0);
+}
+
+/* Pattern word for byte offset @off of stream @seed: cheap, position-unique. */
+static inline uint64_t pattern(uint64_t seed, uint64_t off)
+{
+	uint64_t x = (off >> 3) * 0x9e3779b97f4a7c15ULL ^ seed;
+
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	return x ^ (x >> 32);
+}
+
+static void fill(void *buf, size_t len, uint64_t seed, uint64_t off)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern(seed, off + i * 8);
+}
+
+/* Returns the index of the first wrong byte, or -1. */
+static long check(const void *buf, size_t len, uint64_t seed, uint64_t off)
+{
+	const uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++) {
+		if (w[i] != pattern(seed, off + i * 8)) {
+			const uint8_t *b = buf;
+			uint64_t want = pattern(seed, off + i * 8);
+			size_t j;
+
+			for (j = 0; j < 8; j++)
+				if (b[i * 8 + j] != ((uint8_t *)&want)[j])
+					return i * 8 + j;
+		}
+	}
+	return -1;
+}
+
+/* ---------- PCI functions ---------- */
+
+struct fn {
+	char addr[32];		/* 0001:00:00.0 */
+	char dir[PATH_MAX];
+	unsigned int vendor, device;
+	char driver[64];
+	char group[16];
+	char type[32];
+};
+
+static struct fn fns[MAX_FN];
+static int nfns;
+static struct fn *bench_fn;	/* the function bound to dma_map_benchmark */
+static bool bench_bound;
+
+static void scan_fns(void)
+{
+	struct dirent **list;
+	int i, n;
+
+	nfns = 0;
+	n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		struct fn *f = &fns[nfns];
+		char path[PATH_MAX + 64], link[PATH_MAX];
+		ssize_t l;
+
+		if (list[i]->d_name[0] == '.' || nfns == MAX_FN) {
+			free(list[i]);
+			continue;
+		}
+		memset(f, 0, sizeof(*f));
+		snprintf(f->addr, sizeof(f->addr), "%.31s", list[i]->d_name);
+		snprintf(f->dir, sizeof(f->dir), "/sys/bus/pci/devices/%.31s", list[i]->d_name);
+		f->vendor = sysfs_ulong(f->dir, "vendor");
+		f->device = sysfs_ulong(f->dir, "device");
+		snprintf(path, sizeof(path), "%s/driver", f->dir);
+		l = readlink(path, link, sizeof(link) - 1);
+		snprintf(f->driver, sizeof(f->driver), "%s",
+			 l > 0 ? (link[l] = 0, strrchr(link, '/') + 1) : "none");
+		snprintf(path, sizeof(path), "%s/iommu_group", f->dir);
+		l = readlink(path, link, sizeof(link) - 1);
+		snprintf(f->group, sizeof(f->group), "%s",
+			 l > 0 ? (link[l] = 0, strrchr(link, '/') + 1) : "none");
+		snprintf(path, sizeof(path), "%s/iommu_group/type", f->dir);
+		if (read_file(path, f->type, sizeof(f->type)) < 0)
+			snprintf(f->type, sizeof(f->type), "none");
+		nfns++;
+		free(list[i]);
+	}
+	free(list);
+}
+
+static const char *fn_kind(const struct fn *f)
+{
+	if (f->vendor != PCI_VENDOR_VIRTIO)
+		return "other";
+	switch (f->device) {
+	case VIRTIO_NET: return "virtio-net";
+	case VIRTIO_BLK: return "virtio-blk";
+	case VIRTIO_RNG: return "virtio-rng";
+	default: return "virtio";
+	}
+}
+
+/* ---------- zPCI statistics (debugfs) ---------- */
+
+struct zstats {
+	bool valid;
+	unsigned long update_ms, samples;
+	unsigned long rpcit;		/* "Refresh operations" from the FMB */
+	long mapped, unmapped;		/* software counters, -1 if absent */
+	long global_rpcit, sync_rpcit, sync_map_rpcit;
+};
+
+static void stats_path(const struct fn *f, char *path, size_t len)
+{
+	snprintf(path, len, "/sys/kernel/debug/pci/%.31s/statistics", f->addr);
+}
+
+static long stats_field(const char *text, const char *name)
+{
+	const char *p = text;
+	size_t n = strlen(name);
+
+	while ((p = strstr(p, name))) {
+		if ((p == text || p[-1] == ' ' || p[-1] == '\n') && p[n] == ':')
+			return strtol(p + n + 1, NULL, 10);
+		p += n;
+	}
+	return -1;
+}
+
+static bool stats_read(const struct fn *f, struct zstats *s)
+{
+	char path[PATH_MAX], text[4096];
+
+	memset(s, 0, sizeof(*s));
+	stats_path(f, path, sizeof(path));
+	if (read_file(path, text, sizeof(text)) < 0 ||
+	    !strstr(text, "Update interval"))
+		return false;
+	s->valid = true;
+	s->update_ms = stats_field(text, "Update interval");
+	s->samples = stats_field(text, "Samples");
+	s->rpcit = stats_field(text, "Refresh operations");
+	s->mapped = stats_field(text, "Mapped pages");
+	s->unmapped = stats_field(text, "Unmapped pages");
+	s->global_rpcit = stats_field(text, "Global RPCITs");
+	s->sync_rpcit = stats_field(text, "Sync RPCITs");
+	s->sync_map_rpcit = stats_field(text, "Sync Map RPCITs");
+	return true;
+}
+
+static void stats_print(const struct fn *f, const struct zstats *s)
+{
+	diag("stats %s %s: rpcit=%lu mapped=%ld unmapped=%ld global_rpcit=%ld sync_rpcit=%ld sync_map_rpcit=%ld samples=%lu",
+	     f->addr, fn_kind(f), s->rpcit, s->mapped, s->unmapped,
+	     s->global_rpcit, s->sync_rpcit, s->sync_map_rpcit, s->samples);
+}
+
+static struct zstats stats_base[MAX_FN];
+static bool stats_enabled[MAX_FN];
+static int stats_enable_err[MAX_FN];
+
+/* Disable and re-enable measurement: this resets all counters. */
+static void stats_reset_all(void)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < nfns; i++) {
+		stats_path(&fns[i], path, sizeof(path));
+		write_file(path, "0");
+		stats_enable_err[i] = write_file(path, "1");
+		stats_enabled[i] = !stats_enable_err[i] &&
+				   stats_read(&fns[i], &stats_base[i]);
+	}
+}
+
+/* ---------- workload: info ---------- */
+
+static int wl_info(void)
+{
+	char buf[256];
+	int i;
+
+	if (read_file("/proc/version", buf, sizeof(buf)) > 0)
+		diag("kernel: %s", buf);
+	for (i = 0; i < nfns; i++)
+		diag("function %s %04x:%04x %s driver=%s iommu_group=%s type=%s",
+		     fns[i].addr, fns[i].vendor, fns[i].device, fn_kind(&fns[i]),
+		     fns[i].driver, fns[i].group, fns[i].type);
+	return 0;
+}
+
+/* ---------- workload: groups ---------- */
+
+static void wl_groups(void)
+{
+	const char *want = opt_str("wb.domain", NULL);
+	long min = opt_long("wb.groups.min", 1);
+	bool distinct = true;
+	int i, j;
+
+	ktap_begin("groups", 2 + nfns);
+	diag("%d PCI functions, at least %ld expected", nfns, min);
+	ktap_result(nfns >= min, "functions-present");
+	for (i = 0; i < nfns; i++) {
+		bool ok = strcmp(fns[i].group, "none") != 0;
+		char name[64];
+
+		diag("%s: iommu_group=%s type=%s%s%s", fns[i].addr, fns[i].group,
+		     fns[i].type, want ? " expected " : "", want ? want : "");
+		if (want && strcmp(fns[i].type, want))
+			ok = false;
+		for (j = 0; j < i; j++)
+			if (!strcmp(fns[i].group, fns[j].group)) {
+				diag("%s shares group %s with %s", fns[i].addr,
+				     fns[i].group, fns[j].addr);
+				distinct = false;
+			}
+		snprintf(name, sizeof(name), "group-%.31s", fns[i].addr);
+		ktap_result(ok, name);
+	}
+	ktap_result(distinct && nfns > 0, "groups-distinct");
+	ktap_end("groups", true);
+}
+
+/* ---------- workload: blk ---------- */
+
+struct blk_job {
+	int fd;
+	size_t bs;
+	off_t start, len;
+	uint64_t seed;
+	bool write;
+	long bad_off;	/* disk offset of first wrong byte, or -1 */
+	int err;
+};
+
+static void *blk_thread(void *arg)
+{
+	struct blk_job *j = arg;
+	void *buf;
+	off_t off;
+
+	j->bad_off = -1;
+	if (posix_memalign(&buf, 4096, j->bs)) {
+		j->err = ENOMEM;
+		return NULL;
+	}
+	for (off = j->start; off < j->start + j->len; off += j->bs) {
+		ssize_t n;
+
+		if (j->write) {
+			fill(buf, j->bs, j->seed, off);
+			n = pwrite(j->fd, buf, j->bs, off);
+		} else {
+			memset(buf, 0xa5, j->bs);
+			n = pread(j->fd, buf, j->bs, off);
+		}
+		if (n != (ssize_t)j->bs) {
+			j->err = n < 0 ? errno : EIO;
+			break;
+		}
+		if (!j->write) {
+			long bad = check(buf, j->bs, j->seed, off);
+
+			if (bad >= 0) {
+				j->bad_off = off + bad;
+				break;
+			}
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* One pass of @threads threads over @len bytes of @fd; false on any error. */
+static bool blk_pass(int fd, size_t bs, off_t len, int threads, uint64_t seed,
+		     bool write, double *secs)
+{
+	pthread_t tid[64];
+	struct blk_job job[64];
+	off_t per = len / threads / bs * bs;
+	bool ok = true;
+	double t0 = now();
+	int i;
+
+	for (i = 0; i < threads; i++) {
+		job[i] = (struct blk_job){ .fd = fd, .bs = bs, .start = i * per,
+					   .len = per, .seed = seed,
+					   .write = write };
+		pthread_create(&tid[i], NULL, blk_thread, &job[i]);
+	}
+	for (i = 0; i < threads; i++) {
+		pthread_join(tid[i], NULL);
+		if (job[i].err) {
+			diag("thread %d: %s at block size %zu: %s", i,
+			     write ? "write" : "read", bs, strerror(job[i].err));
+			ok = false;
+		}
+		if (job[i].bad_off >= 0) {
+			diag("thread %d: wrong data at disk offset %ld (block size %zu)",
+			     i, job[i].bad_off, bs);
+			ok = false;
+		}
+	}
+	if (write && fdatasync(fd)) {
+		diag("fdatasync: %s", strerror(errno));
+		ok = false;
+	}
+	*secs = now() - t0;
+	return ok;
+}
+
+static int find_disk(char *dev, size_t len, off_t *size)
+{
+	char buf[64];
+	int i;
+
+	/* vda is the disk the blk workloads own. */
+	for (i = 0; i < 10; i++) {
+		if (read_file("/sys/block/vda/size", buf, sizeof(buf)) > 0) {
+			snprintf(dev, len, "/dev/vda");
+			*size = strtoll(buf, NULL, 10) * 512;
+			return 0;
+		}
+		sleep(1);
+	}
+	return -1;
+}
+
+static const char *size_name(size_t bs)
+{
+	static char name[16];
+
+	if (bs >= MIB)
+		snprintf(name, sizeof(name), "%zum", bs / MIB);
+	else
+		snprintf(name, sizeof(name), "%zuk", bs / 1024);
+	return name;
+}
+
+static unsigned long long bytes_verified;
+
+static void wl_blk(void)
+{
+	static const size_t sizes[] = { 4096, 65536, MIB };
+	long mib = opt_long("wb.blk.mib", 32);
+	int threads = opt_long("wb.blk.threads", 4);
+	char dev[32];
+	off_t disk, len;
+	unsigned int i;
+	int fd = -1;
+
+	if (threads < 1 || threads > 64)
+		threads = 4;
+	ktap_begin("blk", 3);
+	if (find_disk(dev, sizeof(dev), &disk) < 0) {
+		diag("no virtio-blk disk vda");
+	} else {
+		fd = open(dev, O_RDWR | O_DIRECT);
+		if (fd < 0)
+			diag("open %s: %s", dev, strerror(errno));
+	}
+	len = (off_t)mib * MIB;
+	if (fd >= 0 && len > disk) {
+		diag("disk has %lld MiB, %ld MiB asked", (long long)(disk / MIB), mib);
+		len = disk / MIB * MIB;
+	}
+	for (i = 0; i < 3; i++) {
+		size_t bs = sizes[i];
+		double tw = 0, tr = 0;
+		bool ok = fd >= 0;
+		uint64_t seed = 0x5eed0000ULL + bs * 7 + (uint64_t)now();
+
+		if (ok)
+			ok = blk_pass(fd, bs, len, threads, seed, true, &tw);
+		if (ok)
+			ok = blk_pass(fd, bs, len, threads, seed, false, &tr);
+		if (ok) {
+			bytes_verified += len;
+			diag("blk %s: %d threads wrote and read back %lld MiB, every byte verified (write %.1f MiB/s, read %.1f MiB/s)",
+			     size_name(bs), threads, (long long)(len / MIB),
+			     len / MIB / tw, len / MIB / tr);
+		}
+		ktap_result(ok, size_name(bs));
+	}
+	if (fd >= 0)
+		close(fd);
+	ktap_end("blk", true);
+}
+
+/* Sequential O_DIRECT read throughput, one thread; reported, never judged. */
+static void wl_blkread(void)
+{
+	char list[128], *tok, *save;
+	long mib = opt_long("wb.bench.mib", 64);
+	char dev[32];
+	off_t disk;
+	int fd = -1, n = 0;
+	const char *p;
+
+	snprintf(list, sizeof(list), "%s", opt_str("wb.bench.bs", "4,64,1024"));
+	for (p = list, n = 1; *p; p++)
+		n += *p == ',';
+	ktap_begin("blkread", n);
+	if (find_disk(dev, sizeof(dev), &disk) == 0)
+		fd = open(dev, O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		diag("cannot open the disk vda");
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t bs = strtoul(tok, NULL, 10) * 1024;
+		off_t len = (off_t)mib * MIB, off;
+		void *buf = NULL;
+		bool ok = fd >= 0 && bs >= 4096 && !posix_memalign(&buf, 4096, bs);
+		double t0 = now(), t;
+
+		if (ok && len > disk)
+			len = disk / bs * bs;
+		for (off = 0; ok && off + (off_t)bs <= len; off += bs)
+			ok = pread(fd, buf, bs, off) == (ssize_t)bs;
+		t = now() - t0;
+		if (ok)
+			diag("blkread bs=%zu bytes=%lld seconds=%.3f mibps=%.2f",
+			     bs, (long long)len, t, len / (double)MIB / t);
+		free(buf);
+		ktap_result(ok, size_name(bs));
+	}
+	if (fd >= 0)
+		close(fd);
+	ktap_end("blkread", true);
+}
+
+/* ---------- workload: net ---------- */
+
+#define NET_PORT 5001
+
+static int if_set(const char *ifname, const char *ip)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0), rc = -1;
+
+	if (s < 0)
+		return -1;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	sin->sin_family = AF_INET;
+	if (ip) {
+		inet_pton(AF_INET, ip, &sin->sin_addr);
+		if (ioctl(s, SIOCSIFADDR, &ifr))
+			goto out;
+		inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+		if (ioctl(s, SIOCSIFNETMASK, &ifr))
+			goto out;
+	}
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		goto out;
+	ifr.ifr_flags |= IFF_UP;
+	rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+out:
+	close(s);
+	return rc;
+}
+
+/* Move interface @ifindex into the network namespace of @pid. */
+static int if_move(int ifindex, pid_t pid)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[64];
+	} req = { 0 };
+	struct rtattr *rta;
+	char reply[1024];
+	struct nlmsghdr *nh = (struct nlmsghdr *)reply;
+	int s = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), rc = -1;
+	uint32_t p = pid;
+
+	if (s < 0)
+		return -1;
+	req.nh.nlmsg_type = RTM_NEWLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.ifi.ifi_family = AF_UNSPEC;
+	req.ifi.ifi_index = ifindex;
+	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.ifi))));
+	rta->rta_type = IFLA_NET_NS_PID;
+	rta->rta_len = RTA_LENGTH(sizeof(p));
+	memcpy(RTA_DATA(rta), &p, sizeof(p));
+	req.nh.nlmsg_len = NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.ifi))) + rta->rta_len;
+	if (send(s, &req, req.nh.nlmsg_len, 0) < 0)
+		goto out;
+	if (recv(s, reply, sizeof(reply), 0) < (ssize_t)sizeof(*nh))
+		goto out;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		errno = -e->error;
+		rc = e->error ? -1 : 0;
+	}
+out:
+	close(s);
+	return rc;
+}
+
+static bool send_all(int s, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(s, buf, len, 0);
+
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * Receives @total bytes on @s, checks them against stream @seed and, if
+ * @echo, sends each chunk back. Returns the stream offset of the first wrong
+ * byte, -1 if all was right, -2 on a socket error.
+ */
+static long long recv_check(int s, uint64_t seed, size_t total, bool echo)
+{
+	static __thread uint64_t buf[8192];
+	size_t got = 0, have = 0;
+
+	while (got < total) {
+		size_t want = sizeof(buf) - have;
+		ssize_t n;
+		long bad;
+		size_t whole;
+
+		if (want > total - got - have)
+			want = total - got - have;
+		n = recv(s, (char *)buf + have, want, 0);
+		if (n <= 0)
+			return -2;
+		if (echo && !send_all(s, (char *)buf + have, n))
+			return -2;
+		have += n;
+		whole = have / 8 * 8;
+		bad = check(buf, whole, seed, got);
+		if (bad >= 0)
+			return got + bad;
+		got += whole;
+		memmove(buf, (char *)buf + whole, have - whole);
+		have -= whole;
+		if (got + have == total && have) {
+			/* total is a multiple of 8, so this cannot happen */
+			return got;
+		}
+	}
+	return -1;
+}
+
+struct net_rx {
+	int s;
+	uint64_t seed;
+	size_t total;
+	long long result;
+};
+
+static void *net_rx_thread(void *arg)
+{
+	struct net_rx *r = arg;
+
+	r->result = recv_check(r->s, r->seed, r->total, false);
+	return NULL;
+}
+
+/* Child: in its own network namespace, echo what arrives on @ifname. */
+static int net_peer(const char *ifname, int ready_fd, int go_fd,
+		    uint64_t seed, size_t total)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(NET_PORT) };
+	int ls, s, one = 1;
+	long long r;
+	char c = 0;
+
+	if (unshare(CLONE_NEWNET))
+		return 10;
+	if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
+		return 11;
+	if (if_set("lo", NULL) || if_set(ifname, "10.99.0.2"))
+		return 12;
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1))
+		return 13;
+	if (write(ready_fd, &c, 1) != 1)
+		return 11;
+	s = accept(ls, NULL, NULL);
+	if (s < 0)
+		return 14;
+	r = recv_check(s, seed, total, true);
+	close(s);
+	close(ls);
+	if (r == -2)
+		return 15;
+	if (r >= 0) {
+		fprintf(stderr, "# net: peer saw wrong data at stream offset %lld\n", r);
+		return 16;
+	}
+	return 0;
+}
+
+static void wl_net(void)
+{
+	size_t total = (size_t)opt_long("wb.net.mib", 16) * MIB;
+	uint64_t seed = 0x6e657400ULL ^ (uint64_t)now();
+	char ifs[2][IFNAMSIZ];
+	int nif = 0, ready[2], go[2], status, s = -1;
+	unsigned int idx1;
+	struct dirent *de;
+	DIR *d;
+	pid_t pid = -1;
+	bool ok = false;
+	char c = 0;
+	double t0;
+
+	ktap_begin("net", 1);
+	d = opendir("/sys/class/net");
+	while (d && (de = readdir(d)) && nif < 2) {
+		char path[PATH_MAX + 300], link[PATH_MAX];
+		ssize_t l;
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/device/driver",
+			 de->d_name);
+		l = readlink(path, link, sizeof(link) - 1);
+		if (l > 0 && (link[l] = 0, strstr(link, "virtio_net")))
+			snprintf(ifs[nif++], IFNAMSIZ, "%.15s", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (nif < 2) {
+		diag("need two virtio-net interfaces, found %d", nif);
+		goto out;
+	}
+	if (strcmp(ifs[0], ifs[1]) > 0) {
+		char t[IFNAMSIZ];
+
+		memcpy(t, ifs[0], IFNAMSIZ);
+		memcpy(ifs[0], ifs[1], IFNAMSIZ);
+		memcpy(ifs[1], t, IFNAMSIZ);
+	}
+	idx1 = if_nametoindex(ifs[1]);
+	if (pipe(ready) || pipe(go))
+		goto out;
+	pid = fork();
+	if (pid == 0)
+		_exit(net_peer(ifs[1], ready[1], go[0], seed, total));
+	if (read(ready[0], &c, 1) != 1)
+		goto reap;
+	if (if_move(idx1, pid)) {
+		diag("moving %s into the peer namespace: %s", ifs[1], strerror(errno));
+		kill(pid, SIGKILL);
+		goto reap;
+	}
+	if (write(go[1], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
+		goto reap;
+	if (if_set("lo", NULL) || if_set(ifs[0], "10.99.0.1")) {
+		diag("configuring %s: %s", ifs[0], strerror(errno));
+		kill(pid, SIGKILL);
+		goto reap;
+	}
+	t0 = now();
+	for (;;) {
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons(NET_PORT) };
+
+		inet_pton(AF_INET, "10.99.0.2", &a.sin_addr);
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		if (!connect(s, (struct sockaddr *)&a, sizeof(a)))
+			break;
+		close(s);
+		s = -1;
+		if (now() - t0 > 30) {
+			diag("cannot connect to the peer through %s", ifs[0]);
+			kill(pid, SIGKILL);
+			goto reap;
+		}
+		usleep(200000);
+	}
+	{
+		struct net_rx rx = { .s = s, .seed = seed, .total = total };
+		static uint64_t buf[8192];
+		pthread_t tid;
+		size_t off;
+
+		t0 = now();
+		pthread_create(&tid, NULL, net_rx_thread, &rx);
+		ok = true;
+		for (off = 0; ok && off < total; off += sizeof(buf)) {
+			size_t n = total - off < sizeof(buf) ? total - off : sizeof(buf);
+
+			fill(buf, n, seed, off);
+			ok = send_all(s, (char *)buf, n);
+		}
+		if (!ok)
+			diag("send failed: %s", strerror(errno));
+		pthread_join(tid, NULL);
+		if (rx.result == -2) {
+			diag("receiving the echo failed");
+			ok = false;
+		} else if (rx.result >= 0) {
+			diag("echo had wrong data at stream offset %lld", rx.result);
+			ok = false;
+		}
+		if (ok)
+			diag("net: %zu MiB %s -> %s and back, every byte verified (%.1f MiB/s each way)",
+			     total / MIB, ifs[0], ifs[1], total / MIB / (now() - t0));
+		close(s);
+	}
+reap:
+	if (pid > 0) {
+		waitpid(pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			diag("peer failed (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			ok = false;
+		} else if (ok) {
+			bytes_verified += 2 * total;
+		}
+	}
+out:
+	ktap_result(ok, "echo");
+	ktap_end("net", true);
+}
+
+/* ---------- workload: dmabench ---------- */
+
+static struct fn *spare_fn(void)
+{
+	const char *want = opt_str("wb.bench.dev", NULL);
+	int i;
+
+	for (i = 0; i < nfns; i++)
+		if (want ? !strcmp(fns[i].addr, want) :
+		    (fns[i].vendor == PCI_VENDOR_VIRTIO && fns[i].device == VIRTIO_RNG))
+			return &fns[i];
+	return NULL;
+}
+
+static bool bind_benchmark(struct fn *f)
+{
+	char path[PATH_MAX + 32];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/driver_override", f->dir);
+	if ((rc = write_file(path, "dma_map_benchmark"))) {
+		diag("driver_override: %s", strerror(-rc));
+		return false;
+	}
+	if (strcmp(f->driver, "none")) {
+		snprintf(path, sizeof(path), "%s/driver/unbind", f->dir);
+		if ((rc = write_file(path, f->addr))) {
+			diag("unbind %s: %s", f->driver, strerror(-rc));
+			return false;
+		}
+	}
+	write_file("/sys/bus/pci/drivers_probe", f->addr);
+	if (access("/sys/kernel/debug/dma_map_benchmark", F_OK)) {
+		diag("dma_map_benchmark did not bind to %s", f->addr);
+		return false;
+	}
+	return true;
+}
+
+static bool run_capture(char *const argv[], char *out, size_t len, int *status)
+{
+	int p[2];
+	pid_t pid;
+	size_t got = 0;
+	ssize_t n;
+
+	if (pipe(p))
+		return false;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (got < len - 1 && (n = read(p[0], out + got, len - 1 - got)) > 0)
+		got += n;
+	out[got] = 0;
+	close(p[0]);
+	waitpid(pid, status, 0);
+	return true;
+}
+
+/* The spare function is bound to dma_map_benchmark before any workload. */
+static void wl_dmabench(void)
+{
+	static const int runs[][2] = { { 1, 1 }, { 1, 16 }, { 2, 1 }, { 2, 16 } };
+	char secs[16];
+	bool bound = bench_bound;
+	unsigned int i;
+
+	snprintf(secs, sizeof(secs), "%ld", opt_long("wb.bench.seconds", 2));
+	ktap_begin("dmabench", 4);
+	if (!bench_fn)
+		diag("no spare function (virtio-rng) for the DMA map benchmark");
+	for (i = 0; i < 4; i++) {
+		char t[8], g[8], name[32], out[2048];
+		char *argv[] = { "/bin/dma_map_benchmark", "-t", t, "-g", g,
+				 "-s", secs, "-b", "64", NULL };
+		double map = -1, unmap = -1, map_sd = -1, unmap_sd = -1;
+		int status = -1;
+		bool ok = false;
+		char *p;
+
+		snprintf(t, sizeof(t), "%d", runs[i][0]);
+		snprintf(g, sizeof(g), "%d", runs[i][1]);
+		snprintf(name, sizeof(name), "threads%d-granule%d", runs[i][0], runs[i][1]);
+		if (bound && run_capture(argv, out, sizeof(out), &status)) {
+			if ((p = strstr(out, "average map latency(us):")))
+				sscanf(p, "average map latency(us):%lf standard deviation:%lf",
+				       &map, &map_sd);
+			if ((p = strstr(out, "average unmap latency(us):")))
+				sscanf(p, "average unmap latency(us):%lf standard deviation:%lf",
+				       &unmap, &unmap_sd);
+			ok = WIFEXITED(status) && !WEXITSTATUS(status) &&
+			     map >= 0 && unmap >= 0;
+			if (ok)
+				diag("dmabench threads=%d granule=%d map_us=%.2f map_sd=%.2f unmap_us=%.2f unmap_sd=%.2f",
+				     runs[i][0], runs[i][1], map, map_sd, unmap, unmap_sd);
+			else
+				for (p = strtok(out, "\n"); p; p = strtok(NULL, "\n"))
+					diag("dma_map_benchmark: %s", p);
+		}
+		ktap_result(ok, name);
+	}
+	ktap_end("dmabench", true);
+}
+
+/* ---------- workload: stats ---------- */
+
+/*
+ * After the workloads: measurement was enabled on every function, QEMU's
+ * RPCIT count is read once it has been updated, and the software counters
+ * balance: every page mapped since the reset is unmapped again, except for
+ * the receive buffers a virtio-net function keeps posted.
+ */
+static void wl_stats(void)
+{
+	struct zstats s0[MAX_FN], s[MAX_FN];
+	bool updated[MAX_FN];
+	double t0 = now(), wait = 5;
+	int i, pending;
+
+	/* Wait for two FMB updates, so QEMU's counts cover the workloads. */
+	for (i = 0; i < nfns; i++) {
+		updated[i] = false;
+		if (stats_enabled[i] && stats_read(&fns[i], &s0[i]) &&
+		    wait < 3.0 * s0[i].update_ms / 1000 + 5)
+			wait = 3.0 * s0[i].update_ms / 1000 + 5;
+	}
+	do {
+		pending = 0;
+		for (i = 0; i < nfns; i++) {
+			if (!stats_enabled[i] || updated[i])
+				continue;
+			updated[i] = stats_read(&fns[i], &s[i]) &&
+				     s[i].samples >= s0[i].samples + 2;
+			pending += !updated[i];
+		}
+		if (pending)
+			usleep(100000);
+	} while (pending && now() - t0 < wait);
+
+	ktap_begin("stats", 3 * (nfns - (bench_fn != NULL)));
+	for (i = 0; i < nfns; i++) {
+		struct fn *f = &fns[i];
+		char name[64];
+		bool ok = updated[i];
+		long net, limit = 0;
+
+		if (f == bench_fn) {
+			/*
+			 * dma_map_benchmark does not enable the function, so it
+			 * has no statistics in debugfs; it is measured by the
+			 * benchmark itself.
+			 */
+			diag("%s: bound to dma_map_benchmark, no statistics", f->addr);
+			continue;
+		}
+		snprintf(name, sizeof(name), "%.31s-enable", f->addr);
+		if (!stats_enabled[i])
+			diag("%s: enabling statistics failed: %s", f->addr,
+			     strerror(-stats_enable_err[i]));
+		ktap_result(stats_enabled[i], name);
+
+		if (ok)
+			stats_print(f, &s[i]);
+		else if (stats_enabled[i])
+			diag("%s: the measurement block was not updated", f->addr);
+		snprintf(name, sizeof(name), "%.31s-rpcit", f->addr);
+		/* With tlb_refresh every new mapping needs an RPCIT. */
+		if (ok && s[i].mapped > 0 && s[i].rpcit == 0) {
+			diag("%s: %ld pages mapped but no RPCIT counted", f->addr,
+			     s[i].mapped);
+			ok = false;
+		}
+		ktap_result(ok, name);
+
+		snprintf(name, sizeof(name), "%.31s-balance", f->addr);
+		if (f->vendor == PCI_VENDOR_VIRTIO && f->device == VIRTIO_NET)
+			limit = 2048;	/* posted receive buffers */
+		net = s[i].mapped - s[i].unmapped;
+		ok = ok && s[i].mapped >= 0 && s[i].unmapped >= 0 && net >= 0 &&
+		     net <= limit;
+		if (updated[i])
+			diag("%s: %ld pages mapped, %ld unmapped since reset (%ld still mapped, at most %ld allowed)",
+			     f->addr, s[i].mapped, s[i].unmapped, net, limit);
+		ktap_result(ok, name);
+	}
+	ktap_end("stats", true);
+}
+
+/* ---------- runner self-tests ---------- */
+
+static void wl_panic(void)
+{
+	diag("panicking on purpose");
+	write_file("/proc/sysrq-trigger", "c");
+	sleep(60);
+}
+
+static void wl_hang(void)
+{
+	diag("hanging on purpose");
+	for (;;)
+		pause();
+}
+
+static void wl_fail(void)
+{
+	ktap_begin("fail", 1);
+	diag("this line explains the failure");
+	ktap_result(false, "always");
+	ktap_end("fail", true);
+}
+
+/* ---------- main ---------- */
+
+struct workload {
+	const char *name;
+	void (*run)(void);
+};
+
+static const struct workload workloads[] = {
+	{ "groups", wl_groups },
+	{ "blk", wl_blk },
+	{ "blkread", wl_blkread },
+	{ "net", wl_net },
+	{ "dmabench", wl_dmabench },
+	{ "stats", wl_stats },
+	{ "panic", wl_panic },
+	{ "hang", wl_hang },
+	{ "fail", wl_fail },
+};
+
+static void setup(void)
+{
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	mkdir("/dev", 0755);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+}
+
+int main(void)
+{
+	char run[512], *tok, *save;
+	const struct workload *todo[32];
+	const char *unknown[32];
+	int n = 0, i;
+	unsigned int w;
+
+	setup();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	snprintf(run, sizeof(run), "%s", opt_str("wb.run", ""));
+
+	printf("wb: init started\n");
+	for (tok = strtok_r(run, ",", &save); tok && n < 32;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (w = 0; w < sizeof(workloads) / sizeof(workloads[0]); w++)
+			if (!strcmp(workloads[w].name, tok))
+				break;
+		todo[n] = NULL;
+		if (w < sizeof(workloads) / sizeof(workloads[0]))
+			todo[n] = &workloads[w];
+		unknown[n++] = tok;
+	}
+
+	scan_fns();
+	for (i = 0; i < n; i++)
+		if (todo[i] && todo[i]->run == wl_dmabench) {
+			bench_fn = spare_fn();
+			bench_bound = bench_fn && bind_benchmark(bench_fn);
+			scan_fns();
+			bench_fn = spare_fn();
+			break;
+		}
+	if (opt_long("wb.stats", 0))
+		stats_reset_all();
+	ktap_plan(n);
+	wl_info();
+	for (i = 0; i < n; i++) {
+		if (todo[i]) {
+			todo[i]->run();
+			continue;
+		}
+		diag("unknown workload '%s'", unknown[i]);
+		ktap_result(false, unknown[i]);
+	}
+	printf("wb: bytes verified %llu\n", bytes_verified);
+	printf("wb: done\n");
+	fflush(stdout);
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}

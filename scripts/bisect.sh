@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Bisectability: every patch of the series builds in every config given.
+# bisect.sh CONFIG... checks out each commit between base and HEAD (HEAD is
+# what the normal build builds) in the kernel tree and builds it in the
+# config's usual O= directory, so only what a patch changes is rebuilt. A
+# commit whose tree already built in a config is not built again.
+. "$(dirname "$0")/lib.sh"
+. "$WB_TOP/scripts/results.sh"
+
+[ $# -gt 0 ] || exit 0
+cd "$WB_SRC"
+mapfile -t commits < <(git rev-list --reverse base..HEAD^ 2>/dev/null || true)
+[ ${#commits[@]} -gt 0 ] || exit 0
+[ -z "$(git status --porcelain --untracked-files=no)" ] ||
+	die "$WB_SRC has uncommitted changes: commit them before the bisect builds"
+branch=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
+trap 'git checkout -q -f "$branch"' EXIT
+stamps=$WB_BUILD/stamps
+logs=$WB_BUILD/test/bisect
+mkdir -p "$stamps" "$logs"
+n=0
+for c in "${commits[@]}"; do
+	n=$((n + 1))
+	subj=$(git log -1 --format=%f "$c" | cut -c1-52)
+	tree=$(git rev-parse "$c^{tree}")
+	for cfg in "$@"; do
+		name=bisect/$cfg/$(printf '%04d' "$n")-$subj
+		key=$(cat "$WB_TOP"/configs/*.config | sha256sum | cut -c1-16)
+		if [ -f "$stamps/$cfg-$tree-$key" ]; then
+			result PASS "$name"
+			continue
+		fi
+		git checkout -q -f --detach "$c"
+		if "$WB_TOP/scripts/build.sh" "$cfg" >"$logs/$cfg-$n.log" 2>&1; then
+			touch "$stamps/$cfg-$tree-$key"
+			result PASS "$name"
+		else
+			mapfile -t lines < <(grep -E 'error|warning' "$logs/$cfg-$n.log" | head -n 15)
+			result FAIL "$name" "${lines[@]}" "full log: $logs/$cfg-$n.log"
+		fi
+	done
+done

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Boot one test: boot.sh TEST [OBJ] [NAME] [EXTRA_APPEND]
+# TEST is tests/boot/TEST.test; OBJ the O= directory of the kernel to boot
+# (default build/obj/<the test's CONFIG>); NAME names the run and its results
+# (default TEST); EXTRA_APPEND is added to the kernel command line.
+# Prints results as scripts/ktap.awk does, plus NAME/boot for the boot itself:
+# it fails on a timeout, a guest that did not finish, or a kernel log line
+# that matches tests/log-patterns. Logs stay in build/runs/NAME/.
+. "$(dirname "$0")/lib.sh"
+
+test=${1:?usage: boot.sh TEST [OBJ] [NAME] [EXTRA_APPEND]}
+tfile=$WB_TOP/tests/boot/$test.test
+[ -f "$tfile" ] || die "unknown test '$test' (known: $(cd "$WB_TOP/tests/boot" && ls -1 | sed -n 's/\.test$//p' | tr '\n' ' '))"
+CONFIG=s390x-qemu DEVICES= APPEND= TIMEOUT=600 DISK_MIB=256 EXPECT=pass DESC=
+# shellcheck disable=SC1090
+. "$tfile"
+obj=${2:-$WB_OBJ/$CONFIG}
+name=${3:-$test}
+extra=${4:-}
+wb_check_config "$CONFIG"
+arch=${CONFIG%%-*}
+qconf=$WB_TOP/configs/$arch.qemu
+[ -f "$qconf" ] || die "no QEMU description configs/$arch.qemu for $CONFIG"
+# shellcheck disable=SC1090
+. "$qconf"
+command -v "$QEMU_BIN" >/dev/null || die "$QEMU_BIN not found: run 'make deps'"
+kernel=$obj/$KERNEL_IMAGE
+[ -f "$kernel" ] || die "no kernel at $kernel: build $CONFIG first"
+initrd=$WB_BUILD/guest/initramfs.cpio
+[ -f "$initrd" ] || die "no initramfs at $initrd: run 'make guest' first"
+
+run=$WB_BUILD/runs/$name
+rm -rf "$run"
+mkdir -p "$run"
+args=()
+i=0
+for dev in $DEVICES; do
+	var=DEV_${dev//-/_}
+	[ -n "${!var:-}" ] || die "test $test: device '$dev' has no $var in configs/$arch.qemu"
+	id=$dev$i
+	disk=$run/$id.img
+	case "$dev" in blk*) truncate -s "${DISK_MIB}M" "$disk" ;; esac
+	spec=${!var//@ID@/$id}
+	spec=${spec//@DISK@/$disk}
+	# shellcheck disable=SC2206
+	args+=($spec)
+	i=$((i + 1))
+done
+# shellcheck source=../tests/expect.conf
+. "$WB_TOP/tests/expect.conf"
+APPEND=${APPEND//@DOMAIN@/$EXPECT_DOMAIN}
+append="$KERNEL_APPEND $APPEND $extra"
+# shellcheck disable=SC2206
+cmd=("$QEMU_BIN" $QEMU_ARGS -kernel "$kernel" -initrd "$initrd"
+	-qmp "unix:$run/qmp.sock,server=on,wait=off" "${args[@]}" -append "$append")
+printf '%q ' "${cmd[@]}" >"$run/qemu.cmd"
+echo >>"$run/qemu.cmd"
+
+start=$(date +%s)
+rc=0
+timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$run/console.log" 2>"$run/qemu.err" || rc=$?
+echo "$(($(date +%s) - start))" >"$run/seconds"
+sed -i 's/\r$//' "$run/console.log"
+
+# The boot's own verdict.
+why=()
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	why+=("timeout: no power-off within ${TIMEOUT}s, the guest hung")
+elif [ $rc != 0 ]; then
+	why+=("$QEMU_BIN exited with status $rc: $(head -c 300 "$run/qemu.err")")
+fi
+if grep -q 'Kernel panic' "$run/console.log"; then
+	why+=("the guest panicked: $(grep -m1 'Kernel panic' "$run/console.log" | cut -c1-200)")
+fi
+if ! grep -q '^wb: done' "$run/console.log"; then
+	grep -q '^wb: init started' "$run/console.log" ||
+		why+=("the guest's init never started")
+	why+=("the guest did not finish its workloads")
+fi
+pat=$(grep -v '^#' "$WB_TOP/tests/log-patterns" | grep -v '^$' | paste -sd'|')
+bad=$(grep -E '^\[ *[0-9]+\.[0-9]+\] ' "$run/console.log" | grep -E -m5 -e "$pat" || true)
+[ -z "$bad" ] || why+=("kernel log reports a problem")
+
+if [ ${#why[@]} = 0 ]; then
+	printf 'R\tPASS\t%s/boot\n' "$name"
+else
+	printf 'R\tFAIL\t%s/boot\n' "$name"
+	for w in "${why[@]}"; do printf 'E\t%s/boot\t%s\n' "$name" "$w"; done
+	if [ -n "$bad" ]; then
+		while IFS= read -r l; do printf 'E\t%s/boot\t%s\n' "$name" "$l"; done <<<"$bad"
+	else
+		tail -n 12 "$run/console.log" | while IFS= read -r l; do
+			printf 'E\t%s/boot\t| %s\n' "$name" "$l"
+		done
+	fi
+	printf 'E\t%s/boot\tlogs: %s\n' "$name" "$run"
+fi
+awk -f "$WB_TOP/scripts/ktap.awk" "$run/console.log" |
+	awk -F'\t' -v OFS='\t' -v p="$name/" '{ if ($1 == "R") $3 = p $3; else $2 = p $2; print }'

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Build one kernel config out of tree: build.sh CONFIG [SRC [OBJ]] [-- TARGETS]
+# The .config is tinyconfig plus the fragments configs/CONFIG.config names
+# ("# include: other.config" lines pull in other fragments first). It is only
+# regenerated when a fragment changed, so rebuilds stay incremental. Every
+# option a fragment asks for must survive olddefconfig, or the build fails.
+. "$(dirname "$0")/lib.sh"
+
+cfg=${1:?usage: build.sh CONFIG [SRC [OBJ]] [-- TARGETS]}
+shift
+src=$WB_SRC
+obj=
+if [ $# -gt 0 ] && [ "$1" != -- ]; then src=$1; shift; fi
+if [ $# -gt 0 ] && [ "$1" != -- ]; then obj=$1; shift; fi
+[ "${1:-}" = -- ] && shift
+targets=("$@")
+wb_check_config "$cfg"
+[ -n "$obj" ] || obj=$WB_OBJ/$cfg
+[ -f "$src/Makefile" ] || die "no kernel tree at $src: run 'make tree' first"
+read -r karch cross < <(wb_arch_of "$cfg")
+if [ -n "$cross" ] && ! command -v "${cross}gcc" >/dev/null; then
+	die "${cross}gcc not found: run 'make deps' to install the cross compiler"
+fi
+
+# Fragments in order, includes first.
+frags=()
+add_frag() {
+	local f=$WB_TOP/configs/$1 inc
+	[ -f "$f" ] || die "configs/$1 not found"
+	for inc in $(sed -n 's/^# include: *//p' "$f"); do
+		add_frag "$inc"
+	done
+	frags+=("$f")
+}
+add_frag "$cfg.config"
+
+mk=(make -s -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" -j"$WB_JOBS")
+mkdir -p "$obj"
+stamp=$( (cat "${frags[@]}"; echo "$karch $cross") | sha256sum | cut -d' ' -f1)
+if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.wb-config" 2>/dev/null)" != "$stamp" ]; then
+	note "configuring $cfg in $obj"
+	"${mk[@]}" tinyconfig >/dev/null
+	(cd "$obj" && ARCH=$karch CROSS_COMPILE=$cross \
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null)
+	"${mk[@]}" olddefconfig >/dev/null
+	bad=$(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p;s/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 n/p' |
+		while read -r sym val; do
+			have=$(sed -n "s/^$sym=//p" "$obj/.config")
+			[ -n "$have" ] || have=n
+			[ "$have" = "$val" ] || echo "  $sym: asked $val, got $have"
+		done)
+	[ -z "$bad" ] || die "config $cfg: options the fragments ask for did not survive olddefconfig:
+$bad"
+	echo "$stamp" >"$obj/.wb-config"
+fi
+
+note "building $cfg ($karch) in $obj${targets:+: ${targets[*]}}"
+"${mk[@]}" "${targets[@]}"

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# make export: write the commits of the kernel tree since 'base' to patches/
+# as git format-patch files with stable names and no volatile hashes, plus the
+# series file. The cover letter (0000-cover-letter.patch) is kept as it is.
+#   --check         exit 0 if exporting would change nothing
+#   --check-subset  exit 0 if every commit since base is already in patches/
+. "$(dirname "$0")/lib.sh"
+
+mode=${1:-export}
+[ -d "$WB_SRC/.git" ] || die "no kernel tree at $WB_SRC: run 'make tree' first"
+wb_identity
+want="$SERIES_AUTHOR_NAME <$SERIES_AUTHOR_EMAIL>"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+while IFS=$'\t' read -r sha who; do
+	[ "$who" = "$want" ] ||
+		die "commit $(git -C "$WB_SRC" log -1 --format='%h ("%s")' "$sha") is by $who, not by the series identity $want (identity.conf)"
+done < <(git -C "$WB_SRC" log --format=$'%H\t%an <%ae>' base..HEAD)
+
+git -C "$WB_SRC" -c core.abbrev=12 format-patch -q --no-numbered \
+	--zero-commit --no-signature -o "$tmp/p" base..HEAD >/dev/null
+mkdir -p "$tmp/p"
+{
+	echo "# The series, applied in this order by 'make tree' (git am)."
+	echo "# Written by 'make export'; base: the tag 'base' of 'make tree'."
+	(cd "$tmp/p" && ls -1 | grep '\.patch$' | sort) || true
+} >"$tmp/p/series"
+
+current() {
+	(cd "$WB_TOP/patches" 2>/dev/null && ls -1 | grep -E '^[0-9]{4}-.*\.patch$' |
+		grep -v '^0000-cover-letter\.patch$') || true
+}
+
+case "$mode" in
+--check)
+	[ "$(current)" = "$(cd "$tmp/p" && ls -1 | grep '\.patch$' | sort)" ] || exit 1
+	cmp -s "$tmp/p/series" "$WB_TOP/patches/series" || exit 1
+	for f in "$tmp"/p/*.patch; do
+		[ -e "$f" ] || continue
+		cmp -s "$f" "$WB_TOP/patches/$(basename "$f")" || exit 1
+	done
+	exit 0
+	;;
+--check-subset)
+	for f in "$tmp"/p/*.patch; do
+		[ -e "$f" ] || continue
+		found=0
+		for g in "$WB_TOP"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+			[ -e "$g" ] || continue
+			if [ "$(sed 1,/^Subject:/d "$f")" = "$(sed 1,/^Subject:/d "$g")" ] &&
+				[ "$(grep -m1 '^Subject:' "$f")" = "$(grep -m1 '^Subject:' "$g")" ]; then
+				found=1
+				break
+			fi
+		done
+		[ $found = 1 ] || { echo "not in patches/: $(grep -m1 '^Subject:' "$f")" >&2; exit 1; }
+	done
+	exit 0
+	;;
+export) ;;
+*) die "usage: export.sh [--check|--check-subset]" ;;
+esac
+
+mkdir -p "$WB_TOP/patches"
+for f in $(current); do
+	rm -f "$WB_TOP/patches/$f"
+done
+cp "$tmp"/p/*.patch "$WB_TOP/patches/" 2>/dev/null || true
+cp "$tmp/p/series" "$WB_TOP/patches/series"
+n=$(grep -vc '^#' "$WB_TOP/patches/series" || true)
+echo "export: $n patches in patches/"

@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# Common settings and helpers for the workbench scripts. Sourced, not run.
+
+set -euo pipefail
+
+WB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WB_BUILD=${WB_BUILD:-$WB_TOP/build}
+WB_SRC=$WB_BUILD/src/linux          # the kernel git tree (base + patches/)
+WB_BASE_SRC=$WB_BUILD/src/base      # git worktree of the tag 'base'
+WB_OBJ=$WB_BUILD/obj                # O= directories, one per tree and config
+WB_JOBS=${WB_JOBS:-$(nproc)}
+WB_DEB_PKG=linux-source-6.1
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+note() {
+	echo ">>> $*" >&2
+}
+
+# Kernel ARCH and CROSS_COMPILE for a config name "<arch>-<purpose>".
+wb_arch_of() {
+	case "${1%%-*}" in
+	s390x) echo "s390 s390x-linux-gnu-" ;;
+	x86_64) echo "x86_64 " ;;
+	arm64) echo "arm64 aarch64-linux-gnu-" ;;
+	arm) echo "arm arm-linux-gnueabihf-" ;;
+	*) return 1 ;;
+	esac
+}
+
+wb_configs() {
+	local f
+	for f in "$WB_TOP"/configs/*.config; do
+		basename "$f" .config
+	done
+}
+
+wb_check_config() {
+	[ -f "$WB_TOP/configs/$1.config" ] ||
+		die "unknown config '$1' (known: $(wb_configs | tr '\n' ' '))"
+	wb_arch_of "$1" >/dev/null ||
+		die "config '$1': no architecture for prefix '${1%%-*}'"
+}
+
+# The patch files of the series, in order, from patches/series.
+wb_series() {
+	local s=$WB_TOP/patches/series line
+	[ -f "$s" ] || return 0
+	while IFS= read -r line; do
+		line=${line%%#*}
+		line=${line//[[:space:]]/}
+		[ -n "$line" ] || continue
+		[ -f "$WB_TOP/patches/$line" ] ||
+			die "patches/series names $line, which does not exist"
+		echo "$WB_TOP/patches/$line"
+	done <"$s"
+}
+
+wb_identity() {
+	# shellcheck source=../identity.conf
+	. "$WB_TOP/identity.conf"
+	[ -n "${SERIES_AUTHOR_NAME:-}" ] && [ -n "${SERIES_AUTHOR_EMAIL:-}" ] ||
+		die "identity.conf must set SERIES_AUTHOR_NAME and SERIES_AUTHOR_EMAIL"
+}

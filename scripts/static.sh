@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Static checks of the series (results as scripts/results.sh describes):
+#   static.sh checkpatch          checkpatch --strict on every patch
+#   static.sh sparse CONFIG...    sparse (C=2) and W=1 on every C file the
+#                                 series touches, in each config that builds
+#                                 it; fails on warnings the base lacks
+. "$(dirname "$0")/lib.sh"
+. "$WB_TOP/scripts/results.sh"
+
+what=${1:?usage: static.sh checkpatch | sparse CONFIG...}
+shift
+logs=$WB_BUILD/test/static
+mkdir -p "$logs"
+
+checkpatch() {
+	local p name out
+	while IFS= read -r p; do
+		name=checkpatch/$(basename "$p" .patch)
+		if out=$("$WB_SRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
+			--show-types --codespell "$p" 2>&1); then
+			result PASS "$name"
+		else
+			mapfile -t lines <<<"$out"
+			result FAIL "$name" "${lines[@]}"
+		fi
+	done < <(wb_series)
+}
+
+# Warnings of one object, without line numbers and paths, so that base and
+# series compare.
+warnings() {
+	local src=$1 obj=$2 cfg=$3 file=$4 karch cross
+	read -r karch cross < <(wb_arch_of "$cfg")
+	rm -f "$obj/${file%.c}.o"
+	make -s -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" \
+		C=2 W=1 "${file%.c}.o" 2>&1 |
+		grep -E 'warning|error' |
+		sed -E "s|^.*/?${file}:[0-9]+(:[0-9]+)?:|${file}:|; s|^${src}/||" |
+		sort -u
+}
+
+sparse() {
+	local cfg file base_obj new
+	command -v sparse >/dev/null || die "sparse not found: run 'make deps'"
+	mapfile -t files < <(git -C "$WB_SRC" diff --name-only --diff-filter=AM base..HEAD -- '*.c')
+	[ ${#files[@]} -gt 0 ] || return 0
+	"$WB_TOP/scripts/basetree.sh" >&2
+	for cfg in "$@"; do
+		base_obj=$WB_OBJ/base-$cfg
+		"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" -- prepare >&2 ||
+			die "cannot prepare the base for $cfg"
+		for file in "${files[@]}"; do
+			# Only files this config builds.
+			[ -f "$WB_OBJ/$cfg/${file%.c}.o" ] || continue
+			warnings "$WB_SRC" "$WB_OBJ/$cfg" "$cfg" "$file" >"$logs/$cfg-${file//\//_}.series"
+			if [ -f "$WB_BASE_SRC/$file" ]; then
+				warnings "$WB_BASE_SRC" "$base_obj" "$cfg" "$file" >"$logs/$cfg-${file//\//_}.base"
+			else
+				: >"$logs/$cfg-${file//\//_}.base"
+			fi
+			new=$(comm -13 "$logs/$cfg-${file//\//_}.base" "$logs/$cfg-${file//\//_}.series")
+			if [ -z "$new" ]; then
+				result PASS "sparse-w1/$cfg/$file"
+			else
+				mapfile -t lines <<<"$new"
+				result FAIL "sparse-w1/$cfg/$file" "new warnings:" "${lines[@]}"
+			fi
+		done
+	done
+}
+
+case "$what" in
+checkpatch) checkpatch ;;
+sparse) sparse "$@" ;;
+*) die "unknown check '$what'" ;;
+esac
