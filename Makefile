@@ -4,6 +4,7 @@
 #   make run      build and boot the patched kernel, run the DMA workload and
 #                 say what the IOMMU did
 #   make test     every check: static, builds, bisectability, boot tests
+#   make bench    the series against the unpatched base, side by side
 #   make tree     the Debian base as a git tree (build/src/linux) + patches/
 #   make export   write the tree's commits since 'base' back to patches/
 #   make build    build CONFIG (default s390x-qemu; configs/*.config)
@@ -12,10 +13,12 @@
 #   make clean    remove build/
 
 CONFIG ?= s390x-qemu
-TEST ?= groups
+TEST ?= workload
 S := scripts
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
-.PHONY: all run test tree export build guest boot deps clean
+.PHONY: all run test bench tree export build guest boot deps clean
 
 all: run
 
@@ -45,3 +48,6 @@ test: deps
 
 clean:
 	rm -rf build
+
+bench: deps
+	@$(S)/bench.sh

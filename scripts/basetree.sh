@@ -4,7 +4,10 @@
 . "$(dirname "$0")/lib.sh"
 git -C "$WB_SRC" rev-parse -q --verify refs/tags/base >/dev/null ||
 	die "no kernel tree with a tag 'base': run 'make tree' first"
-if [ ! -e "$WB_BASE_SRC/.git" ]; then
+if ! git -C "$WB_BASE_SRC" rev-parse -q --verify HEAD >/dev/null 2>&1 ||
+	[ "$(git -C "$WB_BASE_SRC" rev-parse --git-common-dir)" != "$(git -C "$WB_SRC" rev-parse --absolute-git-dir)" ]; then
+	# Missing, or left over from a tree that was made again.
+	rm -rf "$WB_BASE_SRC"
 	git -C "$WB_SRC" worktree prune
 	git -C "$WB_SRC" worktree add -q --detach "$WB_BASE_SRC" base
 fi

@@ -13,8 +13,9 @@ mapfile -t commits < <(git rev-list --reverse base..HEAD^ 2>/dev/null || true)
 [ ${#commits[@]} -gt 0 ] || exit 0
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
 	die "$WB_SRC has uncommitted changes: commit them before the bisect builds"
-branch=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
-trap 'git checkout -q -f "$branch"' EXIT
+[ "$(git symbolic-ref -q HEAD)" = refs/heads/work ] ||
+	die "$WB_SRC is not on its branch 'work'"
+trap 'git checkout -q -f work' EXIT
 stamps=$WB_BUILD/stamps
 logs=$WB_BUILD/test/bisect
 mkdir -p "$stamps" "$logs"

@@ -54,5 +54,7 @@ $bad"
 	echo "$stamp" >"$obj/.wb-config"
 fi
 
+# Symbols a patch adds get their defaults, never a question on stdin.
+"${mk[@]}" olddefconfig >/dev/null </dev/null
 note "building $cfg ($karch) in $obj${targets:+: ${targets[*]}}"
-"${mk[@]}" "${targets[@]}"
+"${mk[@]}" "${targets[@]}" </dev/null

@@ -9,6 +9,8 @@
 mode=${1:-export}
 [ -d "$WB_SRC/.git" ] || die "no kernel tree at $WB_SRC: run 'make tree' first"
 wb_identity
+[ -z "$(git -C "$WB_SRC" rev-list --merges base..HEAD)" ] ||
+	die "the tree has merge commits since base: format-patch cannot export them"
 want="$SERIES_AUTHOR_NAME <$SERIES_AUTHOR_EMAIL>"
 
 tmp=$(mktemp -d)
@@ -63,11 +65,21 @@ export) ;;
 *) die "usage: export.sh [--check|--check-subset]" ;;
 esac
 
+if [ "${FORCE:-0}" != 1 ]; then
+	[ "$(git -C "$WB_SRC" symbolic-ref -q HEAD)" = refs/heads/work ] ||
+		die "$WB_SRC is not on its branch 'work': 'git checkout work' there first, or FORCE=1"
+	# patches/ must be what the tree was made from (or last exported to),
+	# or patches changed there since would be lost.
+	[ "$(wb_patches_hash)" = "$(cat "$WB_SRC/.git/wb-patches" 2>/dev/null)" ] ||
+		die "patches/ changed since the tree was made from it: 'make tree' first, or FORCE=1 to overwrite it"
+fi
+
 mkdir -p "$WB_TOP/patches"
 for f in $(current); do
 	rm -f "$WB_TOP/patches/$f"
 done
 cp "$tmp"/p/*.patch "$WB_TOP/patches/" 2>/dev/null || true
 cp "$tmp/p/series" "$WB_TOP/patches/series"
+wb_patches_hash >"$WB_SRC/.git/wb-patches"
 n=$(grep -vc '^#' "$WB_TOP/patches/series" || true)
 echo "export: $n patches in patches/"

@@ -59,6 +59,13 @@ wb_series() {
 	done <"$s"
 }
 
+# A hash of what patches/ holds: the series file and every patch file.
+wb_patches_hash() {
+	(cd "$WB_TOP/patches" 2>/dev/null &&
+		cat series $(ls -1 | grep -E '^[0-9]{4}-.*\.patch$' | grep -v '^0000-cover-letter') 2>/dev/null) |
+		sha256sum | cut -c1-32
+}
+
 wb_identity() {
 	# shellcheck source=../identity.conf
 	. "$WB_TOP/identity.conf"

@@ -51,5 +51,6 @@ summary() {
 	else
 		echo "$p passed, $f failed"
 	fi
-	[ "$f" = 0 ]
+	# No result at all is a failure too: something did not run.
+	[ "$f" = 0 ] && [ $((p + s)) -gt 0 ]
 }

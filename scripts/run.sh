@@ -11,7 +11,7 @@ note "booting the workload (qemu-system-s390x, TCG, 2 vCPUs)"
 mkdir -p "$WB_BUILD/test"
 WB_RESULTS=$WB_BUILD/test/run.tsv
 : >"$WB_RESULTS"
-"$WB_TOP/scripts/boot.sh" workload "" run >"$WB_BUILD/test/run.out" || true
+"$WB_TOP/scripts/boot.sh" workload "" run >"$WB_BUILD/test/run.out"
 log=$WB_BUILD/runs/run/console.log
 
 echo

@@ -16,7 +16,9 @@ checkpatch() {
 	local p name out dict
 	dict=$(dpkg -L codespell 2>/dev/null | grep -m1 '/dictionary\.txt$' || true)
 	[ -n "$dict" ] || die "codespell's dictionary not found: run 'make deps'"
-	while IFS= read -r p; do
+	local series
+	series=$(wb_series)
+	for p in $series; do
 		name=checkpatch/$(basename "$p" .patch)
 		if out=$("$WB_SRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
 			--show-types --codespell --codespellfile "$dict" "$p" 2>&1); then
@@ -25,7 +27,7 @@ checkpatch() {
 			mapfile -t lines <<<"$out"
 			result FAIL "$name" "${lines[@]}"
 		fi
-	done < <(wb_series)
+	done
 }
 
 # Warnings of one object, without line numbers and paths, so that base and
@@ -44,7 +46,7 @@ warnings() {
 sparse() {
 	local cfg file base_obj new
 	command -v sparse >/dev/null || die "sparse not found: run 'make deps'"
-	mapfile -t files < <(git -C "$WB_SRC" diff --name-only --diff-filter=AM base..HEAD -- '*.c')
+	mapfile -t files < <(git -C "$WB_SRC" diff --no-renames --name-only --diff-filter=AM base..HEAD -- '*.c')
 	[ ${#files[@]} -gt 0 ] || return 0
 	"$WB_TOP/scripts/basetree.sh" >&2
 	for cfg in "$@"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: everything the workbench checks, one line per test, ending with
-# "N passed, N failed". TESTS="blk net" limits the boot tests; CONFIGS the
-# configs built (default: all s390x ones).
+# "N passed, N failed". TESTS="blk net bench" limits the boot tests and the
+# short benchmark run to those named; CONFIGS the configs built (default: all
+# s390x ones).
 . "$(dirname "$0")/lib.sh"
 . "$WB_TOP/scripts/results.sh"
 
@@ -11,13 +12,25 @@ logs=$WB_BUILD/test
 all_tests=$(cd "$WB_TOP/tests/boot" && ls -1 ./*.test | sed 's|^\./||; s|\.test$||')
 tests=${TESTS:-$all_tests}
 configs=${CONFIGS:-$(wb_configs | grep '^s390x-')}
+want_bench=1
+if [ -n "${TESTS:-}" ]; then
+	want_bench=0
+	grep -qw bench <<<"$TESTS" && want_bench=1
+	tests=$(for t in $TESTS; do [ "$t" = bench ] || echo "$t"; done)
+fi
 for t in $tests; do
 	[ -f "$WB_TOP/tests/boot/$t.test" ] || die "unknown test '$t' (known: $(echo $all_tests))"
 done
 for c in $configs; do wb_check_config "$c"; done
 
 note "kernel tree"
-"$WB_TOP/scripts/tree.sh"
+if ! "$WB_TOP/scripts/tree.sh" 2>"$logs/tree.log"; then
+	# Nothing else can run without the tree.
+	mapfile -t lines <"$logs/tree.log"
+	result FAIL tree "${lines[@]}" | report
+	summary
+	exit 1
+fi
 echo "base: $(cat "$WB_SRC/.git/wb-base-version")"
 npatches=$(wb_series | wc -l)
 echo "series: $npatches patches"
@@ -52,13 +65,15 @@ note "static checks"
 "$WB_TOP/scripts/static.sh" checkpatch | report
 
 note "builds"
+# Every patch before HEAD first (bisect.sh leaves the tree at HEAD), then
+# HEAD itself, which is what the boot tests boot.
+"$WB_TOP/scripts/bisect.sh" $configs | report
 built=()
 for c in $configs; do
 	result_cmd "build/$c" "$logs/build-$c.log" "$WB_TOP/scripts/build.sh" "$c" | report
-	grep -q "^PASS	build/$c\$" "$WB_RESULTS" && built+=("$c")
+	if grep -q "^PASS	build/$c\$" "$WB_RESULTS"; then built+=("$c"); fi
 done
 "$WB_TOP/scripts/static.sh" sparse "${built[@]}" | report
-"$WB_TOP/scripts/bisect.sh" "${built[@]}" | report
 
 note "guest"
 result_cmd guest/build "$logs/guest.log" "$WB_TOP/scripts/guest.sh" | report
@@ -86,5 +101,26 @@ for t in $tests; do
 		result FAIL "$t/detected" "expected a failure reported as '$expect', got:" "${lines[@]}"
 	fi | report
 done
+
+note "benchmark: a short run, to check the CSV is well formed (timings are not judged)"
+if [ $want_bench = 0 ]; then
+	: # TESTS does not name it
+elif ! grep -q '^PASS	build/s390x-qemu$' "$WB_RESULTS"; then
+	result FAIL bench/csv "not run: build/s390x-qemu failed" | report
+else
+	out=$WB_BUILD/test/bench
+	if BENCH_OUT=$out BENCH_RUNS=1 BENCH_MIB=8 BENCH_SECONDS=1 BENCH_BS=4,1024 \
+		"$WB_TOP/scripts/bench.sh" >"$logs/bench.log" 2>&1; then
+		if msg=$(awk -f "$WB_TOP/scripts/bench-csv-check.awk" "$out/bench.csv" 2>&1); then
+			result PASS bench/csv
+		else
+			mapfile -t lines <<<"$msg"
+			result FAIL bench/csv "${lines[@]}"
+		fi
+	else
+		mapfile -t lines < <(tail -n 15 "$logs/bench.log")
+		result FAIL bench/csv "${lines[@]}" "full log: $logs/bench.log"
+	fi | report
+fi
 
 summary

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# make bench: the series against the unpatched base, side by side. Builds
+# both from the same tree with the same config, boots the matrix in
+# tests/bench/matrix BENCH_RUNS times (kernels alternate within each run),
+# and reports medians: a table here, build/bench/bench.csv and
+# build/bench/bench.png. Timings are reported, never judged.
+#   BENCH_RUNS (3), BENCH_MIB (256 MiB read per block size),
+#   BENCH_SECONDS (3 s per DMA map benchmark run), BENCH_BS (4,64,1024 KiB),
+#   BENCH_OUT (build/bench)
+. "$(dirname "$0")/lib.sh"
+
+runs=${BENCH_RUNS:-3}
+mib=${BENCH_MIB:-256}
+secs=${BENCH_SECONDS:-3}
+bs=${BENCH_BS:-4,64,1024}
+cfg=s390x-qemu
+out=${BENCH_OUT:-$WB_BUILD/bench}
+for v in "$runs" "$mib" "$secs"; do
+	[[ "$v" =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS, BENCH_MIB and BENCH_SECONDS must be positive integers"
+done
+[[ "$bs" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "BENCH_BS must be a comma-separated list of KiB sizes"
+
+"$WB_TOP/scripts/tree.sh" >&2
+"$WB_TOP/scripts/basetree.sh" >&2
+"$WB_TOP/scripts/build.sh" "$cfg" >&2
+"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$WB_OBJ/base-$cfg" >&2
+"$WB_TOP/scripts/guest.sh" >&2
+rm -rf "$out"
+mkdir -p "$out"
+raw=$out/raw.tsv
+: >"$raw"
+failed=0
+
+# Metrics of one boot's console log, as kernel mode workload metric value unit.
+metrics() {
+	awk -v k="$1" -v m="$2" '
+	function row(w, n, v, u) { printf "%s\t%s\t%s\t%s\t%s\t%s\n", k, m, w, n, v, u }
+	/# blkread bs=/ {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		b = f["bs"] / 1024
+		row("blk-read-" (b >= 1024 ? b / 1024 "m" : b "k"), "throughput", f["mibps"], "MiB/s")
+		bytes += f["bytes"]
+	}
+	/# dmabench threads=/ {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		w = "dma-map-t" f["threads"] "-g" f["granule"]
+		row(w, "map-latency", f["map_us"], "us")
+		row(w, "unmap-latency", f["unmap_us"], "us")
+	}
+	/# stats [^ ]+ virtio-blk: / {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		s_rpcit = f["rpcit"]; s_mapped = f["mapped"]
+		s_own = (f["global_rpcit"] == -1) ? -1 : f["global_rpcit"] + f["sync_rpcit"] + f["sync_map_rpcit"]
+		have_stats = 1
+	}
+	END {
+		if (!have_stats || bytes == 0)
+			exit
+		mibs = bytes / 1048576
+		row("blk-read", "rpcit-per-mib", s_rpcit / mibs, "RPCIT/MiB")
+		if (s_mapped > 0)
+			row("blk-read", "rpcit-per-mapped-page", s_rpcit / s_mapped, "RPCIT/page")
+		if (s_own >= 0)
+			row("blk-read", "own-rpcit-per-mib", s_own / mibs, "RPCIT/MiB")
+	}' "$3"
+}
+
+for r in $(seq 1 "$runs"); do
+	while IFS='|' read -r kernel mode devices extra; do
+		case "$kernel" in '' | \#*) continue ;; esac
+		obj=$WB_OBJ/$cfg
+		[ "$kernel" = base ] && obj=$WB_OBJ/base-$cfg
+		name=$(basename "$out")-$kernel-$mode-$r
+		note "run $r/$runs: $kernel $mode"
+		WB_DEVICES=$devices "$WB_TOP/scripts/boot.sh" bench/blk "$obj" "$name" \
+			"wb.bench.mib=$mib wb.bench.seconds=$secs wb.bench.bs=$bs $extra" >"$out/$name.res"
+		if grep -q $'^R\tFAIL' "$out/$name.res"; then
+			echo "bench: $name failed, see $WB_BUILD/runs/$name/:" >&2
+			grep -A3 $'^R\tFAIL' "$out/$name.res" | cut -f2- | head -n 12 >&2
+			failed=1
+			continue
+		fi
+		metrics "$kernel" "$mode" "$WB_BUILD/runs/$name/console.log" >>"$raw"
+	done <"$WB_TOP/tests/bench/matrix"
+done
+
+# Medians per kernel, mode, workload and metric.
+csv=$out/bench.csv
+echo "kernel,mode,workload,metric,median,min,max,unit,runs" >"$csv"
+sort -t$'\t' -k1,4 -k5,5g "$raw" | awk -F'\t' '
+	function flush() {
+		if (n == 0) return
+		med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		printf "%s,%s,%s,%s,%.4g,%.4g,%.4g,%s,%d\n", pk, pm, pw, pn, med, v[1], v[n], pu, n
+		n = 0
+	}
+	{ key = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
+	  if (key != last) { flush(); last = key; pk = $1; pm = $2; pw = $3; pn = $4; pu = $6 }
+	  v[++n] = $5 }
+	END { flush() }' >>"$csv"
+
+"$WB_TOP/scripts/bench-report.sh" "$csv"
+[ $failed = 0 ] || die "some benchmark boots failed; their figures are missing"
