@@ -17,6 +17,9 @@ targets=("$@")
 wb_check_config "$cfg"
 [ -n "$obj" ] || obj=$WB_OBJ/$cfg
 [ -f "$src/Makefile" ] || die "no kernel tree at $src: run 'make tree' first"
+src=$(cd "$src" && pwd)
+mkdir -p "$obj"
+obj=$(cd "$obj" && pwd)
 read -r karch cross < <(wb_arch_of "$cfg")
 if [ -n "$cross" ] && ! command -v "${cross}gcc" >/dev/null; then
 	die "${cross}gcc not found: run 'make deps' to install the cross compiler"
