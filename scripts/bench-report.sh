@@ -57,6 +57,17 @@ END {
 	f = out "/throughput.dat"; printf "workload" > f
 	for (c = 1; c <= nc; c++) printf " %s", cols[c] > f
 	printf "\n" > f
+	# Smallest block size first.
+	for (i = 1; i <= nt; i++) {
+		kib[i] = trow[i]; sub(/^.*-/, "", kib[i])
+		kib[i] = (kib[i] ~ /m$/) ? kib[i] * 1024 : kib[i] + 0
+	}
+	for (i = 1; i <= nt; i++)
+		for (j = i + 1; j <= nt; j++)
+			if (kib[j] < kib[i]) {
+				t1 = kib[i]; kib[i] = kib[j]; kib[j] = t1
+				t1 = trow[i]; trow[i] = trow[j]; trow[j] = t1
+			}
 	for (i = 1; i <= nt; i++) {
 		printf "%s", trow[i] > f
 		for (c = 1; c <= nc; c++) printf " %s", ((trow[i], cols[c]) in t) ? t[trow[i], cols[c]] : "NaN" > f
@@ -68,7 +79,7 @@ END {
 }' "$csv"
 nc=$(cat "$out/ncols")
 gnuplot <<EOF
-set terminal pngcairo size 1200,520 font ",10"
+set terminal pngcairo size 1200,520 font ",10" noenhanced
 set output "$out/bench.png"
 set multiplot layout 1,2 title "s390 PCI DMA: base vs series (QEMU TCG, medians)"
 set style data histograms
@@ -76,11 +87,14 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
 set key top left
-set title "virtio-blk O_DIRECT sequential read"
+set title "virtio-blk O_DIRECT sequential read (log scale)"
 set ylabel "MiB/s"
+set logscale y
 plot for [i=2:$((nc + 1))] "$out/throughput.dat" using i:xtic(1) title columnheader(i)
 set title "RPCITs per MiB read (QEMU measurement block)"
 set ylabel "RPCIT/MiB"
+unset logscale y
+set yrange [0:*]
 set key off
 set xtics rotate by -30
 plot "$out/rpcit.dat" using 2:xtic(1) lc rgb "#4477aa"

@@ -15,7 +15,7 @@ case "$test" in
 *) tfile=$WB_TOP/tests/boot/$test.test ;;
 esac
 [ -f "$tfile" ] || die "unknown test '$test' (known: $(cd "$WB_TOP/tests/boot" && ls -1 | sed -n 's/\.test$//p' | tr '\n' ' '))"
-CONFIG=s390x-qemu DEVICES= APPEND= TIMEOUT=600 DISK_MIB=256 EXPECT=pass DESC=
+CONFIG=s390x-qemu DEVICES= APPEND= TIMEOUT=600 DISK_MIB=256 EXPECT=pass DESC= MIN_RESULTS=0
 # shellcheck disable=SC1090
 . "$tfile"
 # WB_DEVICES replaces the test's devices (the benchmark's no-IOMMU limit).
@@ -102,5 +102,11 @@ else
 	fi
 	printf 'E\t%s/boot\tlogs: %s\n' "$name" "$run"
 fi
-awk -f "$WB_TOP/scripts/ktap.awk" "$run/console.log" |
-	awk -F'\t' -v OFS='\t' -v p="$name/" '{ if ($1 == "R") $3 = p $3; else $2 = p $2; print }'
+awk -f "$WB_TOP/scripts/ktap.awk" "$run/console.log" >"$run/results"
+awk -F'\t' -v OFS='\t' -v p="$name/" '{ if ($1 == "R") $3 = p $3; else $2 = p $2; print }' "$run/results"
+# A run that reports fewer results than the test promises did not run them.
+n=$(grep -c '^R' "$run/results" || true)
+if [ "$n" -lt "$MIN_RESULTS" ]; then
+	printf 'R\tFAIL\t%s/results\nE\t%s/results\t%s results, the test promises at least %s\n' \
+		"$name" "$name" "$n" "$MIN_RESULTS"
+fi
