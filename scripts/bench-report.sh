@@ -13,6 +13,7 @@ echo "base:   $(cat "$WB_SRC/.git/wb-base-version" 2>/dev/null || echo unknown)"
 echo "series: $(wb_series | wc -l) patches; medians of $(awk -F, 'NR == 2 { print $9 }' "$csv") runs, QEMU TCG, 2 vCPUs"
 echo
 awk -F, '
+function rank(c) { return (c ~ /^base\//) ? 0 : (c ~ /^limit\//) ? 2 : 1 }
 NR == 1 { next }
 {
 	col = $1 "/" $2; row = $3 " " $4
@@ -21,13 +22,18 @@ NR == 1 { next }
 	med[row, col] = $5
 }
 END {
+	# base first, the series modes, the limit last.
+	for (i = 1; i <= nc; i++)
+		for (j = i + 1; j <= nc; j++)
+			if (rank(cols[j]) < rank(cols[i])) { tmpc = cols[i]; cols[i] = cols[j]; cols[j] = tmpc }
 	printf "%-18s %-22s %-10s", "workload", "metric", "unit"
 	for (c = 1; c <= nc; c++) printf " %26s", cols[c]
 	printf "\n"
 	for (r = 1; r <= nr; r++) {
 		row = rows[r]; split(row, wm, " ")
 		printf "%-18s %-22s %-10s", wm[1], wm[2], unit[row]
-		base = med[row, "base/default"]; lim = med[row, "limit/default"]
+		base = ((row, "base/default") in med) ? med[row, "base/default"] : 0
+		lim = ((row, "limit/default") in med) ? med[row, "limit/default"] : 0
 		for (c = 1; c <= nc; c++) {
 			if (!((row, cols[c]) in med)) { printf " %26s", "-"; continue }
 			v = med[row, cols[c]]; s = sprintf("%.4g", v)
@@ -46,6 +52,7 @@ echo "csv:   $csv"
 command -v gnuplot >/dev/null || { echo "chart: gnuplot not installed (make deps)"; exit 0; }
 # One data file per panel: a row per workload, a column per kernel/mode.
 awk -F, -v out="$out" '
+function rank(c) { return (c ~ /^base\//) ? 0 : (c ~ /^limit\//) ? 2 : 1 }
 NR == 1 { next }
 {
 	col = $1 "/" $2
@@ -54,6 +61,9 @@ NR == 1 { next }
 	if ($4 == "rpcit-per-mib") r[col] = $5
 }
 END {
+	for (i = 1; i <= nc; i++)
+		for (j = i + 1; j <= nc; j++)
+			if (rank(cols[j]) < rank(cols[i])) { tmpc = cols[i]; cols[i] = cols[j]; cols[j] = tmpc }
 	f = out "/throughput.dat"; printf "workload" > f
 	for (c = 1; c <= nc; c++) printf " %s", cols[c] > f
 	printf "\n" > f

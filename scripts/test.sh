@@ -31,7 +31,7 @@ if ! "$WB_TOP/scripts/tree.sh" 2>"$logs/tree.log"; then
 	summary
 	exit 1
 fi
-echo "base: $(cat "$WB_SRC/.git/wb-base-version")"
+cat "$logs/tree.log" >&2
 npatches=$(wb_series | wc -l)
 echo "series: $npatches patches"
 
