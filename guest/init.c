@@ -379,7 +379,7 @@ static void stats_reset_all(void)
 
 /* ---------- workload: info ---------- */
 
-static int wl_info(void)
+static void wl_info(void)
 {
 	char buf[256];
 	int i;
@@ -390,7 +390,6 @@ static int wl_info(void)
 		diag("function %s %04x:%04x %s driver=%s iommu_group=%s type=%s",
 		     fns[i].addr, fns[i].vendor, fns[i].device, fn_kind(&fns[i]),
 		     fns[i].driver, fns[i].group, fns[i].type);
-	return 0;
 }
 
 /* ---------- workload: groups ---------- */
@@ -757,10 +756,6 @@ static long long recv_check(int s, uint64_t seed, size_t total, bool echo)
 		got += whole;
 		memmove(buf, (char *)buf + whole, have - whole);
 		have -= whole;
-		if (got + have == total && have) {
-			/* total is a multiple of 8, so this cannot happen */
-			return got;
-		}
 	}
 	return -1;
 }
