@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build one kernel config out of tree: build.sh CONFIG [SRC [OBJ]] [-- TARGETS]
-# The .config is tinyconfig plus the fragments configs/CONFIG.config names
+# Without TARGETS, the config's "# targets:" line, or the default (vmlinux
+# and modules). The .config is tinyconfig plus the fragments configs/CONFIG.config names
 # ("# include: other.config" lines pull in other fragments first). It is only
 # regenerated when a fragment changed, so rebuilds stay incremental. Every
 # option a fragment asks for must survive olddefconfig, or the build fails.
@@ -15,6 +16,11 @@ if [ $# -gt 0 ] && [ "$1" != -- ]; then obj=$1; shift; fi
 [ "${1:-}" = -- ] && shift
 targets=("$@")
 wb_check_config "$cfg"
+# A config may name what it builds ("# targets: drivers/iommu/"), e.g. a
+# compile check that needs no vmlinux; targets on the command line win.
+if [ ${#targets[@]} -eq 0 ]; then
+	read -r -a targets < <(sed -n 's/^# targets: *//p' "$WB_TOP/configs/$cfg.config" | tr '\n' ' '; echo)
+fi
 [ -n "$obj" ] || obj=$WB_OBJ/$cfg
 [ -f "$src/Makefile" ] || die "no kernel tree at $src: run 'make tree' first"
 src=$(cd "$src" && pwd)
