@@ -92,6 +92,12 @@ static void ktap_result(bool ok, const char *name)
 	ktap_line("%s %d %s", ok ? "ok" : "not ok", ktap_num[ktap_depth], name);
 }
 
+static void ktap_skip(const char *name, const char *why)
+{
+	ktap_num[ktap_depth]++;
+	ktap_line("ok %d %s # SKIP %s", ktap_num[ktap_depth], name, why);
+}
+
 /* As KUnit does: the subtest's lines, its name included, are indented. */
 static void ktap_begin(const char *name, int n)
 {
@@ -1082,7 +1088,7 @@ static void wl_stats(void)
 			usleep(100000);
 	} while (pending && now() - t0 < wait);
 
-	ktap_begin("stats", 3 * (nfns - (bench_fn != NULL)));
+	ktap_begin("stats", 4 * (nfns - (bench_fn != NULL)));
 	for (i = 0; i < nfns; i++) {
 		struct fn *f = &fns[i];
 		char name[64];
@@ -1136,6 +1142,30 @@ static void wl_stats(void)
 		if (updated[i])
 			diag("%s: %ld pages mapped, %ld unmapped since reset (%ld still mapped, at most %ld allowed)",
 			     f->addr, s[i].mapped, s[i].unmapped, net, limit);
+		ktap_result(ok, name);
+
+		/*
+		 * The kernel's own RPCIT counters, where it has them: with
+		 * tlb_refresh every new mapping is refreshed (Sync Map); unmapped
+		 * IOVAs are flushed globally by the flush queue (DMA-FQ) or
+		 * range by range in strict mode (DMA).
+		 */
+		snprintf(name, sizeof(name), "%.31s-rpcit-kinds", f->addr);
+		if (!updated[i] || !traffic || s[i].global_rpcit < 0) {
+			ktap_skip(name, !updated[i] ? "no statistics" :
+				  !traffic ? "no traffic" : "no RPCIT counters in this kernel");
+			continue;
+		}
+		ok = s[i].sync_map_rpcit > 0;
+		if (!ok)
+			diag("%s: new mappings but no Sync Map RPCIT", f->addr);
+		if (!strcmp(f->type, "DMA-FQ") && s[i].global_rpcit <= 0) {
+			diag("%s: flush queue but no Global RPCIT", f->addr);
+			ok = false;
+		} else if (!strcmp(f->type, "DMA") && s[i].sync_rpcit <= 0) {
+			diag("%s: strict mode but no Sync RPCIT", f->addr);
+			ok = false;
+		}
 		ktap_result(ok, name);
 	}
 	ktap_end("stats", true);

@@ -54,6 +54,7 @@ for dev in $DEVICES; do
 done
 # shellcheck source=../tests/expect.conf
 . "$WB_TOP/tests/expect.conf"
+APPEND=${APPEND//@DOMAIN_STRICT@/$EXPECT_DOMAIN_STRICT}
 APPEND=${APPEND//@DOMAIN@/$EXPECT_DOMAIN}
 append="$KERNEL_APPEND $APPEND $extra"
 # shellcheck disable=SC2206

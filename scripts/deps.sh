@@ -8,6 +8,7 @@ pkgs=(
 	libssl-dev libelf-dev cpio kmod python3 perl
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross binutils-s390x-linux-gnu
 	gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
+	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
 	qemu-system-misc sparse codespell gnuplot-nox
 )
 
