@@ -5,7 +5,7 @@
 
 pkgs=(
 	linux-source-6.1 xz-utils git make gcc libc6-dev bc flex bison
-	libssl-dev libelf-dev cpio kmod python3 perl
+	libssl-dev libelf-dev cpio kmod python3 perl python3-ply python3-git
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross binutils-s390x-linux-gnu
 	gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu

@@ -20,7 +20,7 @@ checkpatch() {
 	series=$(wb_series)
 	for p in $series; do
 		name=checkpatch/$(basename "$p" .patch)
-		if out=$("$WB_SRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		if out=$("$WB_SRC/scripts/checkpatch.pl" --strict --root "$WB_SRC" --quiet \
 			--show-types --codespell --codespellfile "$dict" "$p" 2>&1); then
 			result PASS "$name"
 		else
