@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Build one kernel config out of tree: build.sh CONFIG [SRC [OBJ]] [-- TARGETS]
 # Without TARGETS, the config's "# targets:" line, or the default (vmlinux
-# and modules). The .config is tinyconfig plus the fragments configs/CONFIG.config names
-# ("# include: other.config" lines pull in other fragments first). It is only
-# regenerated when a fragment changed, so rebuilds stay incremental. Every
+# and modules). The .config is tinyconfig plus the fragments configs/CONFIG.config
+# names ("# include: other.config" lines pull in other fragments first). It is
+# only regenerated when a fragment or the tree's Kconfig changed, so rebuilds
+# stay incremental. Every
 # option a fragment asks for must survive olddefconfig, or the build fails.
 . "$(dirname "$0")/lib.sh"
 
@@ -45,7 +46,12 @@ add_frag "$cfg.config"
 
 mk=(make -s -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" -j"$WB_JOBS")
 mkdir -p "$obj"
-stamp=$( (cat "${frags[@]}"; echo "$karch $cross") | sha256sum | cut -d' ' -f1)
+# The .config is made again when a fragment or any Kconfig file of the tree
+# changed: a patch that changes a default (a choice, say) must get the same
+# .config as a fresh build, which olddefconfig alone would not give it.
+stamp=$( (cat "${frags[@]}"; echo "$karch $cross"
+	find "$src" -name 'Kconfig*' -not -path '*/.git/*' -print0 | sort -z | xargs -0 cat) |
+	sha256sum | cut -d' ' -f1)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.wb-config" 2>/dev/null)" != "$stamp" ]; then
 	note "configuring $cfg in $obj"
 	"${mk[@]}" tinyconfig >/dev/null
