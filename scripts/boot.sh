@@ -16,6 +16,8 @@ case "$test" in
 esac
 [ -f "$tfile" ] || die "unknown test '$test' (known: $(cd "$WB_TOP/tests/boot" && ls -1 | sed -n 's/\.test$//p' | tr '\n' ' '))"
 CONFIG=s390x-qemu DEVICES= APPEND= TIMEOUT=600 DISK_MIB=256 EXPECT=pass DESC= MIN_RESULTS=0
+# Extended regexes the kernel log must match, one line each (a test sets it).
+LOG_EXPECT=()
 # shellcheck disable=SC1090
 . "$tfile"
 # WB_DEVICES replaces the test's devices (the benchmark's no-IOMMU limit).
@@ -32,7 +34,7 @@ qconf=$WB_TOP/configs/$arch.qemu
 command -v "$QEMU_BIN" >/dev/null || die "$QEMU_BIN not found: run 'make deps'"
 kernel=$obj/$KERNEL_IMAGE
 [ -f "$kernel" ] || die "no kernel at $kernel: build $CONFIG first"
-initrd=$WB_BUILD/guest/initramfs.cpio
+initrd=$WB_BUILD/guest/$arch/initramfs.cpio
 [ -f "$initrd" ] || die "no initramfs at $initrd: run 'make guest' first"
 
 run=$WB_BUILD/runs/$name
@@ -56,6 +58,11 @@ done
 . "$WB_TOP/tests/expect.conf"
 APPEND=${APPEND//@DOMAIN_STRICT@/$EXPECT_DOMAIN_STRICT}
 APPEND=${APPEND//@DOMAIN@/$EXPECT_DOMAIN}
+APPEND=${APPEND//@FQ_STRICT@/$EXPECT_FQ_STRICT}
+APPEND=${APPEND//@FQ_PERCPU@/$EXPECT_FQ_PERCPU}
+APPEND=${APPEND//@FQ_SINGLE@/$EXPECT_FQ_SINGLE}
+APPEND=${APPEND//@FQ_X86@/$EXPECT_FQ_X86}
+APPEND=${APPEND//@FQ@/$EXPECT_FQ}
 append="$KERNEL_APPEND $APPEND $extra"
 # shellcheck disable=SC2206
 cmd=("$QEMU_BIN" $QEMU_ARGS -kernel "$kernel" -initrd "$initrd"
@@ -104,6 +111,14 @@ else
 	printf 'E\t%s/boot\tlogs: %s\n' "$name" "$run"
 fi
 awk -f "$WB_TOP/scripts/ktap.awk" "$run/console.log" >"$run/results"
+for i in "${!LOG_EXPECT[@]}"; do
+	if grep -E '\[ *[0-9]+\.[0-9]+\] ' "$run/console.log" | grep -qE -e "${LOG_EXPECT[$i]}"; then
+		printf 'R\tPASS\tlog-%d\n' $((i + 1))
+	else
+		printf 'R\tFAIL\tlog-%d\nE\tlog-%d\tno kernel log line matches: %s\n' \
+			$((i + 1)) $((i + 1)) "${LOG_EXPECT[$i]}"
+	fi
+done >>"$run/results"
 awk -F'\t' -v OFS='\t' -v p="$name/" '{ if ($1 == "R") $3 = p $3; else $2 = p $2; print }' "$run/results"
 # A run that reports fewer results than the test promises did not run them.
 n=$(grep -c '^R' "$run/results" || true)

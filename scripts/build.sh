@@ -77,4 +77,10 @@ fi
 # Symbols a patch adds get their defaults, never a question on stdin.
 "${mk[@]}" olddefconfig >/dev/null </dev/null
 note "building $cfg ($karch) in $obj${targets:+: ${targets[*]}}"
+rm -f "$obj/.wb-built-tree"
 "${mk[@]}" "${targets[@]}" </dev/null
+# What the objects were built from, for bisect.sh: the commit's tree, when
+# the source is a git tree without uncommitted changes.
+if [ -z "$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null || echo dirty)" ]; then
+	git -C "$src" rev-parse "HEAD^{tree}" >"$obj/.wb-built-tree"
+fi

@@ -21,9 +21,14 @@ echo "base:    $(cat "$WB_SRC/.git/wb-base-version")"
 echo "series:  $(wb_series | wc -l) patches from patches/"
 echo
 echo "== PCI functions"
-sed -n 's/^# function \([^ ]*\) \([^ ]*\) \([^ ]*\) driver=\([^ ]*\) iommu_group=\([^ ]*\) type=\(.*\)$/\1 \3 \4 \5 \6/p' "$log" |
-	while read -r fn kind drv grp type; do
-		printf '  %s  %-10s  driver %-18s  IOMMU group %-4s  domain type %s\n' "$fn" "$kind" "$drv" "$grp" "$type"
+sed -n 's/^# function \([^ ]*\) \([^ ]*\) \([^ ]*\) driver=\([^ ]*\) iommu_group=\([^ ]*\) type=\([^ ]*\)\( flush_queue=\)*\([^ ]*\)$/\1 \3 \4 \5 \6 \8/p' "$log" |
+	while read -r fn kind drv grp type fq; do
+		printf '  %s  %-10s  driver %-18s  IOMMU group %-4s  domain type %-7s' "$fn" "$kind" "$drv" "$grp" "$type"
+		case "$fq" in
+		'' | none) echo ;;
+		*) IFS=, read -r qt qs qto <<<"$fq"
+		   printf '  flush queue: %s, %s entries, %s ms\n' "$qt" "$qs" "$qto" ;;
+		esac
 	done
 echo
 echo "== Data moved and verified"
