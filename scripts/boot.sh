@@ -112,7 +112,9 @@ else
 fi
 awk -f "$WB_TOP/scripts/ktap.awk" "$run/console.log" >"$run/results"
 for i in "${!LOG_EXPECT[@]}"; do
-	if grep -E '\[ *[0-9]+\.[0-9]+\] ' "$run/console.log" | grep -qE -e "${LOG_EXPECT[$i]}"; then
+	# No grep -q: it would stop reading early, and under pipefail the
+	# first grep's SIGPIPE would fail a line that matched.
+	if grep -E '\[ *[0-9]+\.[0-9]+\] ' "$run/console.log" | grep -E -e "${LOG_EXPECT[$i]}" >/dev/null; then
 		printf 'R\tPASS\tlog-%d\n' $((i + 1))
 	else
 		printf 'R\tFAIL\tlog-%d\nE\tlog-%d\tno kernel log line matches: %s\n' \
