@@ -20,6 +20,7 @@
  *                      its iommu_group/flush_queue reads with commas for
  *                      spaces ("none" without a flush queue)
  *   wb.stats=1         reset zPCI statistics before the first workload
+ *                      (rpcitfail needs them)
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -1003,6 +1004,13 @@ static bool bind_benchmark(struct fn *f)
 			return false;
 		}
 	}
+	/*
+	 * dma_map_benchmark does not enable the function, and zPCI keeps
+	 * statistics only of enabled ones. Enabling needs the function unbound.
+	 */
+	snprintf(path, sizeof(path), "%s/enable", f->dir);
+	if ((rc = write_file(path, "1")))
+		diag("enable %s: %s", f->addr, strerror(-rc));
 	write_file("/sys/bus/pci/drivers_probe", f->addr);
 	if (access("/sys/kernel/debug/dma_map_benchmark", F_OK)) {
 		diag("dma_map_benchmark did not bind to %s", f->addr);
@@ -1036,31 +1044,41 @@ static bool run_capture(char *const argv[], char *out, size_t len, int *status)
 	return true;
 }
 
+/* Run dma_map_benchmark on the spare function; its output goes to out. */
+static bool bench_run(int threads, int granule, long seconds, char *out,
+		      size_t len, int *status)
+{
+	char t[16], g[16], secs[16];
+	char *argv[] = { "/bin/dma_map_benchmark", "-t", t, "-g", g,
+			 "-s", secs, "-b", "64", NULL };
+
+	snprintf(t, sizeof(t), "%d", threads);
+	snprintf(g, sizeof(g), "%d", granule);
+	snprintf(secs, sizeof(secs), "%ld", seconds);
+	return run_capture(argv, out, len, status);
+}
+
 /* The spare function is bound to dma_map_benchmark before any workload. */
 static void wl_dmabench(void)
 {
 	static const int runs[][2] = { { 1, 1 }, { 1, 16 }, { 2, 1 }, { 2, 16 } };
-	char secs[16];
+	long secs = opt_long("wb.bench.seconds", 2);
 	bool bound = bench_bound;
 	unsigned int i;
 
-	snprintf(secs, sizeof(secs), "%ld", opt_long("wb.bench.seconds", 2));
 	ktap_begin("dmabench", 4);
 	if (!bench_fn)
 		diag("no spare function (virtio-rng) for the DMA map benchmark");
 	for (i = 0; i < 4; i++) {
-		char t[8], g[8], name[32], out[2048];
-		char *argv[] = { "/bin/dma_map_benchmark", "-t", t, "-g", g,
-				 "-s", secs, "-b", "64", NULL };
+		char name[32], out[2048];
 		double map = -1, unmap = -1, map_sd = -1, unmap_sd = -1;
 		int status = -1;
 		bool ok = false;
 		char *p;
 
-		snprintf(t, sizeof(t), "%d", runs[i][0]);
-		snprintf(g, sizeof(g), "%d", runs[i][1]);
 		snprintf(name, sizeof(name), "threads%d-granule%d", runs[i][0], runs[i][1]);
-		if (bound && run_capture(argv, out, sizeof(out), &status)) {
+		if (bound && bench_run(runs[i][0], runs[i][1], secs, out, sizeof(out),
+				       &status)) {
 			if ((p = strstr(out, "average map latency(us):")))
 				sscanf(p, "average map latency(us):%lf standard deviation:%lf",
 				       &map, &map_sd);
@@ -1079,6 +1097,140 @@ static void wl_dmabench(void)
 		ktap_result(ok, name);
 	}
 	ktap_end("dmabench", true);
+}
+
+/* ---------- workload: rpcitfail ---------- */
+
+#define FAIL_RPCIT "/sys/kernel/debug/fail_zpci_rpcit"
+
+/* Let refreshes of new translations fail: times -1 means until stopped. */
+static bool fail_rpcit(int probability, int times)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%d", times);
+	return !write_file(FAIL_RPCIT "/verbose", "1") &&
+	       !write_file(FAIL_RPCIT "/interval", "1") &&
+	       !write_file(FAIL_RPCIT "/times", val) &&
+	       !write_file(FAIL_RPCIT "/probability", probability ? "100" : "0");
+}
+
+static long global_rpcits(void)
+{
+	struct zstats s;
+	long sum = 0;
+	int i;
+
+	for (i = 0; i < nfns; i++)
+		if (stats_read(&fns[i], &s) && s.global_rpcit > 0)
+			sum += s.global_rpcit;
+	return sum;
+}
+
+/* A quick write and read back of the disk, if there is one, every byte checked. */
+static bool blk_verify(const char *why)
+{
+	char dev[32];
+	off_t disk;
+	double t;
+	bool ok;
+	int fd;
+
+	if (find_disk(dev, sizeof(dev), &disk) < 0)
+		return true;
+	fd = open(dev, O_RDWR | O_DIRECT);
+	if (fd < 0) {
+		diag("open %s: %s", dev, strerror(errno));
+		return false;
+	}
+	ok = blk_pass(fd, 65536, 4 * MIB, 2, 0xfa11ULL + (uint64_t)now(), true, &t) &&
+	     blk_pass(fd, 65536, 4 * MIB, 2, 0xfa11ULL + (uint64_t)now(), false, &t);
+	close(fd);
+	if (ok)
+		diag("%s: 4 MiB written and read back through virtio-blk, every byte verified", why);
+	return ok;
+}
+
+/*
+ * RPCIT "insufficient resources", injected through fail_zpci_rpcit while the
+ * DMA map benchmark maps on the spare function. A single failure is absorbed:
+ * the driver flushes globally and retries, and the benchmark sees nothing. A
+ * persistent failure fails the mappings, and the benchmark reports an error;
+ * every page mapped is unmapped again, and once injection stops mappings work.
+ * Needs zPCI statistics (wb.stats=1) and CONFIG_FAIL_ZPCI_RPCIT.
+ */
+static void wl_rpcitfail(void)
+{
+	struct zstats s0, s1;
+	char out[2048], times[16];
+	long g0, g1;
+	int status;
+	bool ok;
+
+	ktap_begin("rpcitfail", 5);
+	ok = !access(FAIL_RPCIT, F_OK) && bench_bound;
+	if (!ok)
+		diag("needs %s and the DMA map benchmark on the spare function", FAIL_RPCIT);
+	ktap_result(ok, "available");
+	if (!ok || !stats_read(bench_fn, &s0)) {
+		if (ok)
+			diag("no zPCI statistics of the spare function");
+		ktap_skip("one-failure-absorbed", "not available");
+		ktap_skip("persistent-failure-reported", "not available");
+		ktap_skip("counters-balance", "not available");
+		ktap_skip("mapping-resumes", "not available");
+		ktap_end("rpcitfail", false);
+		return;
+	}
+
+	/* One failure: the retry after a global flush must succeed. */
+	g0 = global_rpcits();
+	ok = fail_rpcit(100, 1) && bench_run(1, 1, 1, out, sizeof(out), &status) &&
+	     WIFEXITED(status) && !WEXITSTATUS(status);
+	if (!ok)
+		diag("the benchmark failed with one RPCIT failure injected: %.200s", out);
+	g1 = global_rpcits();
+	read_file(FAIL_RPCIT "/times", times, sizeof(times));
+	if (strcmp(times, "0")) {
+		diag("the failure was not injected: times is %s", times);
+		ok = false;
+	}
+	/*
+	 * The recovery's global flush. Only the per-CPU flush queues flush
+	 * globally otherwise.
+	 */
+	if (!strncmp(bench_fn->fq, "percpu", 6) ? g1 - g0 < 1 : g1 - g0 != 1) {
+		diag("%ld global RPCITs for one injected failure (flush queue %s)",
+		     g1 - g0, bench_fn->fq);
+		ok = false;
+	}
+	ktap_result(ok && blk_verify("after one failure"), "one-failure-absorbed");
+
+	/* Persistent failure: the mapping fails, the benchmark says so. */
+	ok = fail_rpcit(100, -1) && bench_run(1, 1, 1, out, sizeof(out), &status);
+	fail_rpcit(0, 1);
+	if (ok && WIFEXITED(status) && !WEXITSTATUS(status)) {
+		diag("the benchmark succeeded although every RPCIT failed: %.200s", out);
+		ok = false;
+	} else if (ok) {
+		for (char *p = strtok(out, "\n"); p; p = strtok(NULL, "\n"))
+			diag("expected error: dma_map_benchmark: %s", p);
+	}
+	ktap_result(ok, "persistent-failure-reported");
+
+	/* Nothing the failed mappings put in the tables stays there. */
+	ok = stats_read(bench_fn, &s1) &&
+	     s1.mapped - s0.mapped == s1.unmapped - s0.unmapped;
+	diag("spare function since the start of rpcitfail: %ld pages mapped, %ld unmapped",
+	     s1.mapped - s0.mapped, s1.unmapped - s0.unmapped);
+	ktap_result(ok, "counters-balance");
+
+	ok = bench_run(1, 1, 1, out, sizeof(out), &status) &&
+	     WIFEXITED(status) && !WEXITSTATUS(status);
+	if (!ok)
+		diag("the benchmark failed after injection stopped: %.200s", out);
+	ktap_result(ok && blk_verify("after injection stopped"), "mapping-resumes");
+	ktap_end("rpcitfail", true);
 }
 
 /* ---------- workload: stats ---------- */
@@ -1254,6 +1406,7 @@ static const struct workload workloads[] = {
 	{ "blkread", wl_blkread },
 	{ "net", wl_net },
 	{ "dmabench", wl_dmabench },
+	{ "rpcitfail", wl_rpcitfail },
 	{ "stats", wl_stats },
 	{ "panic", wl_panic },
 	{ "hang", wl_hang },
@@ -1299,7 +1452,8 @@ int main(void)
 
 	scan_fns();
 	for (i = 0; i < n; i++)
-		if (todo[i] && todo[i]->run == wl_dmabench) {
+		if (todo[i] && (todo[i]->run == wl_dmabench ||
+				todo[i]->run == wl_rpcitfail)) {
 			bench_fn = spare_fn();
 			bench_bound = bench_fn && bind_benchmark(bench_fn);
 			scan_fns();
