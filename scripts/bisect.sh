@@ -43,6 +43,19 @@ unchanged() {
 	echo "$tree" >"$obj/.wb-built-tree"
 }
 
+# A stamp is valid for what the config's fragments ask, its own and those it
+# includes, so that editing one config does not rebuild the others.
+fragments() {
+	local f=$WB_TOP/configs/$1.config inc
+	for inc in $(sed -n 's/^# include: *//p' "$f"); do
+		fragments "${inc%.config}"
+	done
+	echo "$f"
+}
+declare -A keys
+for cfg in "$@"; do
+	keys[$cfg]=$(fragments "$cfg" | xargs cat | sha256sum | cut -c1-16)
+done
 stamps=$WB_BUILD/stamps
 logs=$WB_BUILD/test/bisect
 mkdir -p "$stamps" "$logs"
@@ -53,7 +66,7 @@ for c in "${commits[@]}"; do
 	tree=$(git rev-parse "$c^{tree}")
 	for cfg in "$@"; do
 		name=bisect/$cfg/$(printf '%04d' "$n")-$subj
-		key=$(cat "$WB_TOP"/configs/*.config | sha256sum | cut -c1-16)
+		key=${keys[$cfg]}
 		if [ -f "$stamps/$cfg-$tree-$key" ]; then
 			result PASS "$name"
 			continue

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # make export: write the commits of the kernel tree since 'base' to patches/
 # as git format-patch files with stable names and no volatile hashes, plus the
-# series file. The cover letter (0000-cover-letter.patch) is kept as it is.
-#   --check         exit 0 if exporting would change nothing
+# series file, and the cover letter 0000-cover-letter.patch: the text of
+# cover-letter.txt (subject line, blank line, body), the shortlog and the
+# diffstat, from the identity of identity.conf.
+#   --check         exit 0 if exporting would change no patch or series file
 #   --check-subset  exit 0 if every commit since base is already in patches/
+#   --check-cover   exit 0 if the cover letter is what exporting would write
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:-export}
@@ -21,7 +24,7 @@ while IFS=$'\t' read -r sha who; do
 		die "commit $(git -C "$WB_SRC" log -1 --format='%h ("%s")' "$sha") is by $who, not by the series identity $want (identity.conf)"
 done < <(git -C "$WB_SRC" log --format=$'%H\t%an <%ae>' base..HEAD)
 
-git -C "$WB_SRC" -c core.abbrev=12 format-patch -q --no-numbered \
+git -C "$WB_SRC" -c core.abbrev=12 format-patch -q --numbered \
 	--zero-commit --no-signature -o "$tmp/p" base..HEAD >/dev/null
 mkdir -p "$tmp/p"
 {
@@ -29,6 +32,26 @@ mkdir -p "$tmp/p"
 	echo "# Written by 'make export'; base: the tag 'base' of 'make tree'."
 	(cd "$tmp/p" && ls -1 | grep '\.patch$' | sort) || true
 } >"$tmp/p/series"
+
+# The cover letter, in its own directory: the checks of the patches ignore it.
+npatches=$(git -C "$WB_SRC" rev-list --count base..HEAD)
+cover_txt=$WB_TOP/cover-letter.txt
+[ -f "$cover_txt" ] || die "no $cover_txt"
+mkdir -p "$tmp/c"
+{
+	echo "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001"
+	echo "From: $want"
+	echo "Date: $(git -C "$WB_SRC" log -1 --format=%aD HEAD)"
+	# Numbered as format-patch numbers the patches: as wide as the count.
+	printf 'Subject: [PATCH %0*d/%d] %s\n\n' ${#npatches} 0 "$npatches" "$(head -n 1 "$cover_txt")"
+	tail -n +3 "$cover_txt"
+	echo
+	echo "Based on $(cat "$WB_SRC/.git/wb-base-version" 2>/dev/null || echo "the tag 'base'")."
+	echo
+	git -C "$WB_SRC" shortlog base..HEAD
+	git -C "$WB_SRC" diff --stat=72 --summary base..HEAD
+	echo
+} >"$tmp/c/0000-cover-letter.patch"
 
 current() {
 	(cd "$WB_TOP/patches" 2>/dev/null && ls -1 | grep -E '^[0-9]{4}-.*\.patch$' |
@@ -44,6 +67,10 @@ case "$mode" in
 		cmp -s "$f" "$WB_TOP/patches/$(basename "$f")" || exit 1
 	done
 	exit 0
+	;;
+--check-cover)
+	cmp -s "$tmp/c/0000-cover-letter.patch" "$WB_TOP/patches/0000-cover-letter.patch"
+	exit
 	;;
 --check-subset)
 	for f in "$tmp"/p/*.patch; do
@@ -62,7 +89,7 @@ case "$mode" in
 	exit 0
 	;;
 export) ;;
-*) die "usage: export.sh [--check|--check-subset]" ;;
+*) die "usage: export.sh [--check|--check-subset|--check-cover]" ;;
 esac
 
 if [ "${FORCE:-0}" != 1 ]; then
@@ -80,6 +107,7 @@ for f in $(current); do
 done
 cp "$tmp"/p/*.patch "$WB_TOP/patches/" 2>/dev/null || true
 cp "$tmp/p/series" "$WB_TOP/patches/series"
+cp "$tmp/c/0000-cover-letter.patch" "$WB_TOP/patches/"
 wb_patches_hash >"$WB_SRC/.git/wb-patches"
 n=$(grep -vc '^#' "$WB_TOP/patches/series" || true)
 echo "export: $n patches in patches/"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Static checks of the series (results as scripts/results.sh describes):
 #   static.sh checkpatch          checkpatch --strict on every patch
+#   static.sh submission          the cover letter is current and complete;
+#                                 get_maintainer.pl names a maintainer and a
+#                                 list for every patch, and MAINTAINERS
+#                                 covers every file the series adds and
+#                                 names none it deletes
 #   static.sh sparse CONFIG...    sparse (C=2) and W=1 on every C file the
 #                                 series touches, in each config that builds
 #                                 it; fails on warnings the base lacks
 . "$(dirname "$0")/lib.sh"
 . "$WB_TOP/scripts/results.sh"
 
-what=${1:?usage: static.sh checkpatch | sparse CONFIG...}
+what=${1:?usage: static.sh checkpatch | submission | sparse CONFIG...}
 shift
 logs=$WB_BUILD/test/static
 mkdir -p "$logs"
@@ -28,6 +33,51 @@ checkpatch() {
 			result FAIL "$name" "${lines[@]}"
 		fi
 	done
+}
+
+submission() {
+	local p out name f bad
+	if ! "$WB_TOP/scripts/export.sh" --check-cover; then
+		result FAIL cover-letter/current "patches/0000-cover-letter.patch is not what cover-letter.txt and the tree give: run 'make export'"
+	elif bad=$(grep -nE '\*\*\*|SUBJECT HERE|BLURB|TODO|FIXME|XXX' "$WB_TOP/patches/0000-cover-letter.patch"); then
+		mapfile -t lines <<<"$bad"
+		result FAIL cover-letter/current "placeholder text:" "${lines[@]}"
+	else
+		result PASS cover-letter/current
+	fi
+	for p in $(wb_series); do
+		name=maintainers/$(basename "$p" .patch)
+		out=$(cd "$WB_SRC" && ./scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--no-rolestats "$p" 2>&1) || true
+		echo "$out" >"$logs/recipients-$(basename "$p" .patch).txt"
+		if ! grep -q '^[^@]* <[^>]*@[^>]*>$' <<<"$out"; then
+			mapfile -t lines <<<"$out"
+			result FAIL "$name" "no maintainer:" "${lines[@]}"
+		elif ! grep -E '^[^ <]+@[^ ]+$' <<<"$out" | grep -qv '^linux-kernel@vger\.kernel\.org$'; then
+			mapfile -t lines <<<"$out"
+			result FAIL "$name" "no mailing list but LKML:" "${lines[@]}"
+		else
+			result PASS "$name"
+		fi
+	done
+	while IFS=$'\t' read -r st f; do
+		name=maintainers/file/$f
+		if [ "$st" = D ]; then
+			if grep -qxF "F:	$f" "$WB_SRC/MAINTAINERS"; then
+				result FAIL "$name" "deleted, but MAINTAINERS still names it"
+			else
+				result PASS "$name"
+			fi
+			continue
+		fi
+		out=$(cd "$WB_SRC" && ./scripts/get_maintainer.pl --no-git --no-git-fallback -f "$f" 2>&1) || true
+		if grep -E '\((maintainer|supporter|reviewer):' <<<"$out" | grep -qv 'THE REST'; then
+			result PASS "$name"
+		else
+			mapfile -t lines <<<"$out"
+			result FAIL "$name" "no MAINTAINERS entry covers it:" "${lines[@]}"
+		fi
+	done < <(git -C "$WB_SRC" diff --no-renames --name-status --diff-filter=AD base..HEAD)
 }
 
 # Warnings of one object, without line numbers and paths, so that base and
@@ -81,6 +131,7 @@ sparse() {
 
 case "$what" in
 checkpatch) checkpatch ;;
+submission) submission ;;
 sparse) sparse "$@" ;;
 *) die "unknown check '$what'" ;;
 esac

@@ -63,6 +63,7 @@ echo "series: $npatches patches"
 
 note "static checks"
 "$WB_TOP/scripts/static.sh" checkpatch | report
+"$WB_TOP/scripts/static.sh" submission | report
 
 note "builds"
 # Every patch before HEAD first (bisect.sh leaves the tree at HEAD), then
