@@ -675,537 +675,6 @@ static void wl_blkread(void)
 	ktap_end("blkread", true);
 }
 
-/* ---------- workload: net ---------- */
-
-#define NET_PORT 5001
-
-static int if_set(const char *ifname, const char *ip)
-{
-	struct ifreq ifr = { 0 };
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	int s = socket(AF_INET, SOCK_DGRAM, 0), rc = -1;
-
-	if (s < 0)
-		return -1;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
-	sin->sin_family = AF_INET;
-	if (ip) {
-		inet_pton(AF_INET, ip, &sin->sin_addr);
-		if (ioctl(s, SIOCSIFADDR, &ifr))
-			goto out;
-		inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
-		if (ioctl(s, SIOCSIFNETMASK, &ifr))
-			goto out;
-	}
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		goto out;
-	ifr.ifr_flags |= IFF_UP;
-	rc = ioctl(s, SIOCSIFFLAGS, &ifr);
-out:
-	close(s);
-	return rc;
-}
-
-/* Move interface @ifindex into the network namespace of @pid. */
-static int if_move(int ifindex, pid_t pid)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-		char attrs[64];
-	} req = { 0 };
-	struct rtattr *rta;
-	char reply[1024];
-	struct nlmsghdr *nh = (struct nlmsghdr *)reply;
-	int s = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), rc = -1;
-	uint32_t p = pid;
-
-	if (s < 0)
-		return -1;
-	req.nh.nlmsg_type = RTM_NEWLINK;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = ifindex;
-	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.ifi))));
-	rta->rta_type = IFLA_NET_NS_PID;
-	rta->rta_len = RTA_LENGTH(sizeof(p));
-	memcpy(RTA_DATA(rta), &p, sizeof(p));
-	req.nh.nlmsg_len = NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.ifi))) + rta->rta_len;
-	if (send(s, &req, req.nh.nlmsg_len, 0) < 0)
-		goto out;
-	if (recv(s, reply, sizeof(reply), 0) < (ssize_t)sizeof(*nh))
-		goto out;
-	if (nh->nlmsg_type == NLMSG_ERROR) {
-		struct nlmsgerr *e = NLMSG_DATA(nh);
-
-		errno = -e->error;
-		rc = e->error ? -1 : 0;
-	}
-out:
-	close(s);
-	return rc;
-}
-
-static bool send_all(int s, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(s, buf, len, 0);
-
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= n;
-	}
-	return true;
-}
-
-/*
- * Receives @total bytes on @s, checks them against stream @seed and, if
- * @echo, sends each chunk back. Returns the stream offset of the first wrong
- * byte, -1 if all was right, -2 on a socket error.
- */
-static long long recv_check(int s, uint64_t seed, size_t total, bool echo)
-{
-	static __thread uint64_t buf[8192];
-	size_t got = 0, have = 0;
-
-	while (got < total) {
-		size_t want = sizeof(buf) - have;
-		ssize_t n;
-		long bad;
-		size_t whole;
-
-		if (want > total - got - have)
-			want = total - got - have;
-		n = recv(s, (char *)buf + have, want, 0);
-		if (n <= 0)
-			return -2;
-		if (echo && !send_all(s, (char *)buf + have, n))
-			return -2;
-		have += n;
-		whole = have / 8 * 8;
-		bad = check(buf, whole, seed, got);
-		if (bad >= 0)
-			return got + bad;
-		got += whole;
-		memmove(buf, (char *)buf + whole, have - whole);
-		have -= whole;
-	}
-	return -1;
-}
-
-struct net_rx {
-	int s;
-	uint64_t seed;
-	size_t total;
-	long long result;
-};
-
-static void *net_rx_thread(void *arg)
-{
-	struct net_rx *r = arg;
-
-	r->result = recv_check(r->s, r->seed, r->total, false);
-	return NULL;
-}
-
-/* Child: in its own network namespace, echo what arrives on @ifname. */
-static int net_peer(const char *ifname, int ready_fd, int go_fd,
-		    uint64_t seed, size_t total)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(NET_PORT) };
-	int ls, s, one = 1;
-	long long r;
-	char c = 0;
-
-	if (unshare(CLONE_NEWNET))
-		return 10;
-	if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
-		return 11;
-	if (if_set("lo", NULL) || if_set(ifname, "10.99.0.2"))
-		return 12;
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1))
-		return 13;
-	if (write(ready_fd, &c, 1) != 1)
-		return 11;
-	s = accept(ls, NULL, NULL);
-	if (s < 0)
-		return 14;
-	r = recv_check(s, seed, total, true);
-	close(s);
-	close(ls);
-	if (r == -2)
-		return 15;
-	if (r >= 0) {
-		fprintf(stderr, "# net: peer saw wrong data at stream offset %lld\n", r);
-		return 16;
-	}
-	return 0;
-}
-
-static void wl_net(void)
-{
-	size_t total = (size_t)opt_long("wb.net.mib", 16) * MIB;
-	uint64_t seed = 0x6e657400ULL ^ (uint64_t)now();
-	char ifs[2][IFNAMSIZ];
-	int nif = 0, ready[2], go[2], status, s = -1;
-	unsigned int idx1;
-	struct dirent *de;
-	DIR *d;
-	pid_t pid = -1;
-	bool ok = false;
-	char c = 0;
-	double t0;
-
-	ktap_begin("net", 1);
-	if (total == 0 || total % 8) {
-		diag("wb.net.mib must be a positive number of MiB");
-		goto out;
-	}
-	d = opendir("/sys/class/net");
-	while (d && (de = readdir(d)) && nif < 2) {
-		char path[PATH_MAX + 300], link[PATH_MAX];
-		ssize_t l;
-
-		snprintf(path, sizeof(path), "/sys/class/net/%s/device/driver",
-			 de->d_name);
-		l = readlink(path, link, sizeof(link) - 1);
-		if (l > 0 && (link[l] = 0, strstr(link, "virtio_net")))
-			snprintf(ifs[nif++], IFNAMSIZ, "%.15s", de->d_name);
-	}
-	if (d)
-		closedir(d);
-	if (nif < 2) {
-		diag("need two virtio-net interfaces, found %d", nif);
-		goto out;
-	}
-	if (strcmp(ifs[0], ifs[1]) > 0) {
-		char t[IFNAMSIZ];
-
-		memcpy(t, ifs[0], IFNAMSIZ);
-		memcpy(ifs[0], ifs[1], IFNAMSIZ);
-		memcpy(ifs[1], t, IFNAMSIZ);
-	}
-	idx1 = if_nametoindex(ifs[1]);
-	if (pipe(ready) || pipe(go))
-		goto out;
-	pid = fork();
-	if (pid == 0)
-		_exit(net_peer(ifs[1], ready[1], go[0], seed, total));
-	if (read(ready[0], &c, 1) != 1)
-		goto reap;
-	if (if_move(idx1, pid)) {
-		diag("moving %s into the peer namespace: %s", ifs[1], strerror(errno));
-		kill(pid, SIGKILL);
-		goto reap;
-	}
-	if (write(go[1], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
-		goto reap;
-	if (if_set("lo", NULL) || if_set(ifs[0], "10.99.0.1")) {
-		diag("configuring %s: %s", ifs[0], strerror(errno));
-		kill(pid, SIGKILL);
-		goto reap;
-	}
-	t0 = now();
-	for (;;) {
-		struct sockaddr_in a = { .sin_family = AF_INET,
-					 .sin_port = htons(NET_PORT) };
-
-		inet_pton(AF_INET, "10.99.0.2", &a.sin_addr);
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		if (!connect(s, (struct sockaddr *)&a, sizeof(a)))
-			break;
-		close(s);
-		s = -1;
-		if (now() - t0 > 30) {
-			diag("cannot connect to the peer through %s", ifs[0]);
-			kill(pid, SIGKILL);
-			goto reap;
-		}
-		usleep(200000);
-	}
-	{
-		struct net_rx rx = { .s = s, .seed = seed, .total = total };
-		static uint64_t buf[8192];
-		pthread_t tid;
-		size_t off;
-
-		t0 = now();
-		pthread_create(&tid, NULL, net_rx_thread, &rx);
-		ok = true;
-		for (off = 0; ok && off < total; off += sizeof(buf)) {
-			size_t n = total - off < sizeof(buf) ? total - off : sizeof(buf);
-
-			fill(buf, n, seed, off);
-			ok = send_all(s, (char *)buf, n);
-		}
-		if (!ok)
-			diag("send failed: %s", strerror(errno));
-		pthread_join(tid, NULL);
-		if (rx.result == -2) {
-			diag("receiving the echo failed");
-			ok = false;
-		} else if (rx.result >= 0) {
-			diag("echo had wrong data at stream offset %lld", rx.result);
-			ok = false;
-		}
-		if (ok)
-			diag("net: %zu MiB %s -> %s and back, every byte verified (%.1f MiB/s each way)",
-			     total / MIB, ifs[0], ifs[1], total / MIB / (now() - t0));
-		close(s);
-	}
-reap:
-	if (pid > 0) {
-		waitpid(pid, &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-			diag("peer failed (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-			ok = false;
-		} else if (ok) {
-			bytes_verified += 2 * total;
-		}
-	}
-out:
-	ktap_result(ok, "echo");
-	ktap_end("net", true);
-}
-
-/* ---------- workload: dmabench ---------- */
-
-static struct fn *spare_fn(void)
-{
-	const char *want = opt_str("wb.bench.dev", NULL);
-	int i;
-
-	for (i = 0; i < nfns; i++)
-		if (want ? !strcmp(fns[i].addr, want) :
-		    (fns[i].vendor == PCI_VENDOR_VIRTIO && fns[i].device == VIRTIO_RNG))
-			return &fns[i];
-	return NULL;
-}
-
-static bool bind_benchmark(struct fn *f)
-{
-	char path[PATH_MAX + 32];
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/driver_override", f->dir);
-	if ((rc = write_file(path, "dma_map_benchmark"))) {
-		diag("driver_override: %s", strerror(-rc));
-		return false;
-	}
-	if (strcmp(f->driver, "none")) {
-		snprintf(path, sizeof(path), "%s/driver/unbind", f->dir);
-		if ((rc = write_file(path, f->addr))) {
-			diag("unbind %s: %s", f->driver, strerror(-rc));
-			return false;
-		}
-	}
-	write_file("/sys/bus/pci/drivers_probe", f->addr);
-	if (access("/sys/kernel/debug/dma_map_benchmark", F_OK)) {
-		diag("dma_map_benchmark did not bind to %s", f->addr);
-		return false;
-	}
-	return true;
-}
-
-static bool run_capture(char *const argv[], char *out, size_t len, int *status)
-{
-	int p[2];
-	pid_t pid;
-	size_t got = 0;
-	ssize_t n;
-
-	if (pipe(p))
-		return false;
-	pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while (got < len - 1 && (n = read(p[0], out + got, len - 1 - got)) > 0)
-		got += n;
-	out[got] = 0;
-	close(p[0]);
-	waitpid(pid, status, 0);
-	return true;
-}
-
-/* The spare function is bound to dma_map_benchmark before any workload. */
-static void wl_dmabench(void)
-{
-	static const int runs[][2] = { { 1, 1 }, { 1, 16 }, { 2, 1 }, { 2, 16 } };
-	char secs[16];
-	bool bound = bench_bound;
-	unsigned int i;
-
-	snprintf(secs, sizeof(secs), "%ld", opt_long("wb.bench.seconds", 2));
-	ktap_begin("dmabench", 4);
-	if (!bench_fn)
-		diag("no spare function (virtio-rng) for the DMA map benchmark");
-	for (i = 0; i < 4; i++) {
-		char t[8], g[8], name[32], out[2048];
-		char *argv[] = { "/bin/dma_map_benchmark", "-t", t, "-g", g,
-				 "-s", secs, "-b", "64", NULL };
-		double map = -1, unmap = -1, map_sd = -1, unmap_sd = -1;
-		int status = -1;
-		bool ok = false;
-		char *p;
-
-		snprintf(t, sizeof(t), "%d", runs[i][0]);
-		snprintf(g, sizeof(g), "%d", runs[i][1]);
-		snprintf(name, sizeof(name), "threads%d-granule%d", runs[i][0], runs[i][1]);
-		if (bound && run_capture(argv, out, sizeof(out), &status)) {
-			if ((p = strstr(out, "average map latency(us):")))
-				sscanf(p, "average map latency(us):%lf standard deviation:%lf",
-				       &map, &map_sd);
-			if ((p = strstr(out, "average unmap latency(us):")))
-				sscanf(p, "average unmap latency(us):%lf standard deviation:%lf",
-				       &unmap, &unmap_sd);
-			ok = WIFEXITED(status) && !WEXITSTATUS(status) &&
-			     map >= 0 && unmap >= 0;
-			if (ok)
-				diag("dmabench threads=%d granule=%d map_us=%.2f map_sd=%.2f unmap_us=%.2f unmap_sd=%.2f",
-				     runs[i][0], runs[i][1], map, map_sd, unmap, unmap_sd);
-			else
-				for (p = strtok(out, "\n"); p; p = strtok(NULL, "\n"))
-					diag("dma_map_benchmark: %s", p);
-		}
-		ktap_result(ok, name);
-	}
-	ktap_end("dmabench", true);
-}
-
-/* ---------- workload: stats ---------- */
-
-/*
- * After the workloads: measurement was enabled on every function, QEMU's
- * RPCIT count is read once it has been updated, and the software counters
- * balance: every page mapped since the reset is unmapped again, except for
- * the receive buffers a virtio-net function keeps posted.
- */
-static void wl_stats(void)
-{
-	struct zstats s0[MAX_FN], s[MAX_FN];
-	bool updated[MAX_FN];
-	double t0 = now(), wait = 5;
-	int i, pending;
-
-	/* Wait for two FMB updates, so QEMU's counts cover the workloads. */
-	for (i = 0; i < nfns; i++) {
-		updated[i] = false;
-		if (stats_enabled[i] && stats_read(&fns[i], &s0[i]) &&
-		    wait < 3.0 * s0[i].update_ms / 1000 + 5)
-			wait = 3.0 * s0[i].update_ms / 1000 + 5;
-	}
-	do {
-		pending = 0;
-		for (i = 0; i < nfns; i++) {
-			if (!stats_enabled[i] || updated[i])
-				continue;
-			updated[i] = stats_read(&fns[i], &s[i]) &&
-				     s[i].samples >= s0[i].samples + 2;
-			pending += !updated[i];
-		}
-		if (pending)
-			usleep(100000);
-	} while (pending && now() - t0 < wait);
-
-	ktap_begin("stats", 4 * (nfns - (bench_fn != NULL)));
-	for (i = 0; i < nfns; i++) {
-		struct fn *f = &fns[i];
-		char name[64];
-		bool ok = updated[i], traffic;
-		long net, limit = 0;
-
-		if (f == bench_fn) {
-			/*
-			 * dma_map_benchmark does not enable the function, so it
-			 * has no statistics in debugfs; it is measured by the
-			 * benchmark itself.
-			 */
-			diag("%s: bound to dma_map_benchmark, no statistics", f->addr);
-			continue;
-		}
-		snprintf(name, sizeof(name), "%.31s-enable", f->addr);
-		if (!stats_enabled[i])
-			diag("%s: enabling statistics failed: %s", f->addr,
-			     strerror(-stats_enable_err[i]));
-		ktap_result(stats_enabled[i], name);
-
-		if (ok)
-			stats_print(f, &s[i]);
-		else if (stats_enabled[i])
-			diag("%s: the measurement block was not updated", f->addr);
-		/*
-		 * blk and net functions carried the workloads' traffic: their
-		 * counters must show it. QEMU reports tlb_refresh, so every
-		 * new mapping needs an RPCIT.
-		 */
-		traffic = f->vendor == PCI_VENDOR_VIRTIO &&
-			  (f->device == VIRTIO_BLK || f->device == VIRTIO_NET);
-		snprintf(name, sizeof(name), "%.31s-rpcit", f->addr);
-		if (ok && traffic && s[i].rpcit == 0) {
-			diag("%s: the workloads ran but no RPCIT was counted", f->addr);
-			ok = false;
-		}
-		ktap_result(ok, name);
-
-		snprintf(name, sizeof(name), "%.31s-balance", f->addr);
-		if (f->vendor == PCI_VENDOR_VIRTIO && f->device == VIRTIO_NET)
-			limit = 2048;	/* posted receive buffers */
-		net = s[i].mapped - s[i].unmapped;
-		if (ok && traffic && (s[i].mapped <= 0 || s[i].unmapped <= 0)) {
-			diag("%s: the workloads ran but the mapping counters did not move",
-			     f->addr);
-			ok = false;
-		}
-		ok = ok && s[i].mapped >= 0 && s[i].unmapped >= 0 && net >= 0 &&
-		     net <= limit;
-		if (updated[i])
-			diag("%s: %ld pages mapped, %ld unmapped since reset (%ld still mapped, at most %ld allowed)",
-			     f->addr, s[i].mapped, s[i].unmapped, net, limit);
-		ktap_result(ok, name);
-
-		/*
-		 * The kernel's own RPCIT counters, where it has them: with
-		 * tlb_refresh every new mapping is refreshed (Sync Map); unmapped
-		 * IOVAs are flushed globally by per-CPU flush queues (DMA-FQ),
-		 * by the span it holds (Sync) or globally from a single queue,
-		 * or range by range in strict mode (DMA).
-		 */
-		snprintf(name, sizeof(name), "%.31s-rpcit-kinds", f->addr);
-		if (!updated[i] || !traffic || s[i].global_rpcit < 0) {
-			ktap_skip(name, !updated[i] ? "no statistics" :
-				  !traffic ? "no traffic" : "no RPCIT counters in this kernel");
-			continue;
-		}
-		ok = s[i].sync_map_rpcit > 0;
-		if (!ok)
-			diag("%s: new mappings but no Sync Map RPCIT", f->addr);
-		if (!strcmp(f->type, "DMA-FQ") && !strncmp(f->fq, "single,", 7)) {
-			if (s[i].global_rpcit + s[i].sync_rpcit <= 0) {
-				diag("%s: single flush queue but no Global or Sync RPCIT",
-				     f->addr);
-				ok = false;
-			}
-		} else if (!strcmp(f->type, "DMA-FQ") && s[i].global_rpcit <= 0) {
-			diag("%s: flush queue but no Global RPCIT", f->addr);
-			ok = false;
-		} else if (!strcmp(f->type, "DMA") && s[i].sync_rpcit <= 0) {
-			diag("%s: strict mode but no Sync RPCIT", f->addr);
-			ok = false;
-		}
-		ktap_result(ok, name);
-	}
-	ktap_end("stats", true);
-}
-
 /* ---------- workloads: hot-unplug, recover, error state ---------- */
 
 /*
@@ -2037,6 +1506,537 @@ static void wl_err_recover(void)
 	hp_error_then(false);
 }
 
+/* ---------- workload: net ---------- */
+
+#define NET_PORT 5001
+
+static int if_set(const char *ifname, const char *ip)
+{
+	struct ifreq ifr = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0), rc = -1;
+
+	if (s < 0)
+		return -1;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	sin->sin_family = AF_INET;
+	if (ip) {
+		inet_pton(AF_INET, ip, &sin->sin_addr);
+		if (ioctl(s, SIOCSIFADDR, &ifr))
+			goto out;
+		inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+		if (ioctl(s, SIOCSIFNETMASK, &ifr))
+			goto out;
+	}
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		goto out;
+	ifr.ifr_flags |= IFF_UP;
+	rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+out:
+	close(s);
+	return rc;
+}
+
+/* Move interface @ifindex into the network namespace of @pid. */
+static int if_move(int ifindex, pid_t pid)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[64];
+	} req = { 0 };
+	struct rtattr *rta;
+	char reply[1024];
+	struct nlmsghdr *nh = (struct nlmsghdr *)reply;
+	int s = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), rc = -1;
+	uint32_t p = pid;
+
+	if (s < 0)
+		return -1;
+	req.nh.nlmsg_type = RTM_NEWLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.ifi.ifi_family = AF_UNSPEC;
+	req.ifi.ifi_index = ifindex;
+	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.ifi))));
+	rta->rta_type = IFLA_NET_NS_PID;
+	rta->rta_len = RTA_LENGTH(sizeof(p));
+	memcpy(RTA_DATA(rta), &p, sizeof(p));
+	req.nh.nlmsg_len = NLMSG_ALIGN(NLMSG_LENGTH(sizeof(req.ifi))) + rta->rta_len;
+	if (send(s, &req, req.nh.nlmsg_len, 0) < 0)
+		goto out;
+	if (recv(s, reply, sizeof(reply), 0) < (ssize_t)sizeof(*nh))
+		goto out;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		errno = -e->error;
+		rc = e->error ? -1 : 0;
+	}
+out:
+	close(s);
+	return rc;
+}
+
+static bool send_all(int s, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(s, buf, len, 0);
+
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * Receives @total bytes on @s, checks them against stream @seed and, if
+ * @echo, sends each chunk back. Returns the stream offset of the first wrong
+ * byte, -1 if all was right, -2 on a socket error.
+ */
+static long long recv_check(int s, uint64_t seed, size_t total, bool echo)
+{
+	static __thread uint64_t buf[8192];
+	size_t got = 0, have = 0;
+
+	while (got < total) {
+		size_t want = sizeof(buf) - have;
+		ssize_t n;
+		long bad;
+		size_t whole;
+
+		if (want > total - got - have)
+			want = total - got - have;
+		n = recv(s, (char *)buf + have, want, 0);
+		if (n <= 0)
+			return -2;
+		if (echo && !send_all(s, (char *)buf + have, n))
+			return -2;
+		have += n;
+		whole = have / 8 * 8;
+		bad = check(buf, whole, seed, got);
+		if (bad >= 0)
+			return got + bad;
+		got += whole;
+		memmove(buf, (char *)buf + whole, have - whole);
+		have -= whole;
+	}
+	return -1;
+}
+
+struct net_rx {
+	int s;
+	uint64_t seed;
+	size_t total;
+	long long result;
+};
+
+static void *net_rx_thread(void *arg)
+{
+	struct net_rx *r = arg;
+
+	r->result = recv_check(r->s, r->seed, r->total, false);
+	return NULL;
+}
+
+/* Child: in its own network namespace, echo what arrives on @ifname. */
+static int net_peer(const char *ifname, int ready_fd, int go_fd,
+		    uint64_t seed, size_t total)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(NET_PORT) };
+	int ls, s, one = 1;
+	long long r;
+	char c = 0;
+
+	if (unshare(CLONE_NEWNET))
+		return 10;
+	if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
+		return 11;
+	if (if_set("lo", NULL) || if_set(ifname, "10.99.0.2"))
+		return 12;
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1))
+		return 13;
+	if (write(ready_fd, &c, 1) != 1)
+		return 11;
+	s = accept(ls, NULL, NULL);
+	if (s < 0)
+		return 14;
+	r = recv_check(s, seed, total, true);
+	close(s);
+	close(ls);
+	if (r == -2)
+		return 15;
+	if (r >= 0) {
+		fprintf(stderr, "# net: peer saw wrong data at stream offset %lld\n", r);
+		return 16;
+	}
+	return 0;
+}
+
+static void wl_net(void)
+{
+	size_t total = (size_t)opt_long("wb.net.mib", 16) * MIB;
+	uint64_t seed = 0x6e657400ULL ^ (uint64_t)now();
+	char ifs[2][IFNAMSIZ];
+	int nif = 0, ready[2], go[2], status, s = -1;
+	unsigned int idx1;
+	struct dirent *de;
+	DIR *d;
+	pid_t pid = -1;
+	bool ok = false;
+	char c = 0;
+	double t0;
+
+	ktap_begin("net", 1);
+	if (total == 0 || total % 8) {
+		diag("wb.net.mib must be a positive number of MiB");
+		goto out;
+	}
+	d = opendir("/sys/class/net");
+	while (d && (de = readdir(d)) && nif < 2) {
+		char path[PATH_MAX + 300], link[PATH_MAX];
+		ssize_t l;
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/device/driver",
+			 de->d_name);
+		l = readlink(path, link, sizeof(link) - 1);
+		if (l > 0 && (link[l] = 0, strstr(link, "virtio_net")))
+			snprintf(ifs[nif++], IFNAMSIZ, "%.15s", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (nif < 2) {
+		diag("need two virtio-net interfaces, found %d", nif);
+		goto out;
+	}
+	if (strcmp(ifs[0], ifs[1]) > 0) {
+		char t[IFNAMSIZ];
+
+		memcpy(t, ifs[0], IFNAMSIZ);
+		memcpy(ifs[0], ifs[1], IFNAMSIZ);
+		memcpy(ifs[1], t, IFNAMSIZ);
+	}
+	idx1 = if_nametoindex(ifs[1]);
+	if (pipe(ready) || pipe(go))
+		goto out;
+	pid = fork();
+	if (pid == 0)
+		_exit(net_peer(ifs[1], ready[1], go[0], seed, total));
+	if (read(ready[0], &c, 1) != 1)
+		goto reap;
+	if (if_move(idx1, pid)) {
+		diag("moving %s into the peer namespace: %s", ifs[1], strerror(errno));
+		kill(pid, SIGKILL);
+		goto reap;
+	}
+	if (write(go[1], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
+		goto reap;
+	if (if_set("lo", NULL) || if_set(ifs[0], "10.99.0.1")) {
+		diag("configuring %s: %s", ifs[0], strerror(errno));
+		kill(pid, SIGKILL);
+		goto reap;
+	}
+	t0 = now();
+	for (;;) {
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons(NET_PORT) };
+
+		inet_pton(AF_INET, "10.99.0.2", &a.sin_addr);
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		if (!connect(s, (struct sockaddr *)&a, sizeof(a)))
+			break;
+		close(s);
+		s = -1;
+		if (now() - t0 > 30) {
+			diag("cannot connect to the peer through %s", ifs[0]);
+			kill(pid, SIGKILL);
+			goto reap;
+		}
+		usleep(200000);
+	}
+	{
+		struct net_rx rx = { .s = s, .seed = seed, .total = total };
+		static uint64_t buf[8192];
+		pthread_t tid;
+		size_t off;
+
+		t0 = now();
+		pthread_create(&tid, NULL, net_rx_thread, &rx);
+		ok = true;
+		for (off = 0; ok && off < total; off += sizeof(buf)) {
+			size_t n = total - off < sizeof(buf) ? total - off : sizeof(buf);
+
+			fill(buf, n, seed, off);
+			ok = send_all(s, (char *)buf, n);
+		}
+		if (!ok)
+			diag("send failed: %s", strerror(errno));
+		pthread_join(tid, NULL);
+		if (rx.result == -2) {
+			diag("receiving the echo failed");
+			ok = false;
+		} else if (rx.result >= 0) {
+			diag("echo had wrong data at stream offset %lld", rx.result);
+			ok = false;
+		}
+		if (ok)
+			diag("net: %zu MiB %s -> %s and back, every byte verified (%.1f MiB/s each way)",
+			     total / MIB, ifs[0], ifs[1], total / MIB / (now() - t0));
+		close(s);
+	}
+reap:
+	if (pid > 0) {
+		waitpid(pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			diag("peer failed (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			ok = false;
+		} else if (ok) {
+			bytes_verified += 2 * total;
+		}
+	}
+out:
+	ktap_result(ok, "echo");
+	ktap_end("net", true);
+}
+
+/* ---------- workload: dmabench ---------- */
+
+static struct fn *spare_fn(void)
+{
+	const char *want = opt_str("wb.bench.dev", NULL);
+	int i;
+
+	for (i = 0; i < nfns; i++)
+		if (want ? !strcmp(fns[i].addr, want) :
+		    (fns[i].vendor == PCI_VENDOR_VIRTIO && fns[i].device == VIRTIO_RNG))
+			return &fns[i];
+	return NULL;
+}
+
+static bool bind_benchmark(struct fn *f)
+{
+	char path[PATH_MAX + 32];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/driver_override", f->dir);
+	if ((rc = write_file(path, "dma_map_benchmark"))) {
+		diag("driver_override: %s", strerror(-rc));
+		return false;
+	}
+	if (strcmp(f->driver, "none")) {
+		snprintf(path, sizeof(path), "%s/driver/unbind", f->dir);
+		if ((rc = write_file(path, f->addr))) {
+			diag("unbind %s: %s", f->driver, strerror(-rc));
+			return false;
+		}
+	}
+	write_file("/sys/bus/pci/drivers_probe", f->addr);
+	if (access("/sys/kernel/debug/dma_map_benchmark", F_OK)) {
+		diag("dma_map_benchmark did not bind to %s", f->addr);
+		return false;
+	}
+	return true;
+}
+
+static bool run_capture(char *const argv[], char *out, size_t len, int *status)
+{
+	int p[2];
+	pid_t pid;
+	size_t got = 0;
+	ssize_t n;
+
+	if (pipe(p))
+		return false;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (got < len - 1 && (n = read(p[0], out + got, len - 1 - got)) > 0)
+		got += n;
+	out[got] = 0;
+	close(p[0]);
+	waitpid(pid, status, 0);
+	return true;
+}
+
+/* The spare function is bound to dma_map_benchmark before any workload. */
+static void wl_dmabench(void)
+{
+	static const int runs[][2] = { { 1, 1 }, { 1, 16 }, { 2, 1 }, { 2, 16 } };
+	char secs[16];
+	bool bound = bench_bound;
+	unsigned int i;
+
+	snprintf(secs, sizeof(secs), "%ld", opt_long("wb.bench.seconds", 2));
+	ktap_begin("dmabench", 4);
+	if (!bench_fn)
+		diag("no spare function (virtio-rng) for the DMA map benchmark");
+	for (i = 0; i < 4; i++) {
+		char t[8], g[8], name[32], out[2048];
+		char *argv[] = { "/bin/dma_map_benchmark", "-t", t, "-g", g,
+				 "-s", secs, "-b", "64", NULL };
+		double map = -1, unmap = -1, map_sd = -1, unmap_sd = -1;
+		int status = -1;
+		bool ok = false;
+		char *p;
+
+		snprintf(t, sizeof(t), "%d", runs[i][0]);
+		snprintf(g, sizeof(g), "%d", runs[i][1]);
+		snprintf(name, sizeof(name), "threads%d-granule%d", runs[i][0], runs[i][1]);
+		if (bound && run_capture(argv, out, sizeof(out), &status)) {
+			if ((p = strstr(out, "average map latency(us):")))
+				sscanf(p, "average map latency(us):%lf standard deviation:%lf",
+				       &map, &map_sd);
+			if ((p = strstr(out, "average unmap latency(us):")))
+				sscanf(p, "average unmap latency(us):%lf standard deviation:%lf",
+				       &unmap, &unmap_sd);
+			ok = WIFEXITED(status) && !WEXITSTATUS(status) &&
+			     map >= 0 && unmap >= 0;
+			if (ok)
+				diag("dmabench threads=%d granule=%d map_us=%.2f map_sd=%.2f unmap_us=%.2f unmap_sd=%.2f",
+				     runs[i][0], runs[i][1], map, map_sd, unmap, unmap_sd);
+			else
+				for (p = strtok(out, "\n"); p; p = strtok(NULL, "\n"))
+					diag("dma_map_benchmark: %s", p);
+		}
+		ktap_result(ok, name);
+	}
+	ktap_end("dmabench", true);
+}
+
+/* ---------- workload: stats ---------- */
+
+/*
+ * After the workloads: measurement was enabled on every function, QEMU's
+ * RPCIT count is read once it has been updated, and the software counters
+ * balance: every page mapped since the reset is unmapped again, except for
+ * the receive buffers a virtio-net function keeps posted.
+ */
+static void wl_stats(void)
+{
+	struct zstats s0[MAX_FN], s[MAX_FN];
+	bool updated[MAX_FN];
+	double t0 = now(), wait = 5;
+	int i, pending;
+
+	/* Wait for two FMB updates, so QEMU's counts cover the workloads. */
+	for (i = 0; i < nfns; i++) {
+		updated[i] = false;
+		if (stats_enabled[i] && stats_read(&fns[i], &s0[i]) &&
+		    wait < 3.0 * s0[i].update_ms / 1000 + 5)
+			wait = 3.0 * s0[i].update_ms / 1000 + 5;
+	}
+	do {
+		pending = 0;
+		for (i = 0; i < nfns; i++) {
+			if (!stats_enabled[i] || updated[i])
+				continue;
+			updated[i] = stats_read(&fns[i], &s[i]) &&
+				     s[i].samples >= s0[i].samples + 2;
+			pending += !updated[i];
+		}
+		if (pending)
+			usleep(100000);
+	} while (pending && now() - t0 < wait);
+
+	ktap_begin("stats", 4 * (nfns - (bench_fn != NULL)));
+	for (i = 0; i < nfns; i++) {
+		struct fn *f = &fns[i];
+		char name[64];
+		bool ok = updated[i], traffic;
+		long net, limit = 0;
+
+		if (f == bench_fn) {
+			/*
+			 * dma_map_benchmark does not enable the function, so it
+			 * has no statistics in debugfs; it is measured by the
+			 * benchmark itself.
+			 */
+			diag("%s: bound to dma_map_benchmark, no statistics", f->addr);
+			continue;
+		}
+		snprintf(name, sizeof(name), "%.31s-enable", f->addr);
+		if (!stats_enabled[i])
+			diag("%s: enabling statistics failed: %s", f->addr,
+			     strerror(-stats_enable_err[i]));
+		ktap_result(stats_enabled[i], name);
+
+		if (ok)
+			stats_print(f, &s[i]);
+		else if (stats_enabled[i])
+			diag("%s: the measurement block was not updated", f->addr);
+		/*
+		 * blk and net functions carried the workloads' traffic: their
+		 * counters must show it. QEMU reports tlb_refresh, so every
+		 * new mapping needs an RPCIT.
+		 */
+		traffic = f->vendor == PCI_VENDOR_VIRTIO &&
+			  (f->device == VIRTIO_BLK || f->device == VIRTIO_NET);
+		snprintf(name, sizeof(name), "%.31s-rpcit", f->addr);
+		if (ok && traffic && s[i].rpcit == 0) {
+			diag("%s: the workloads ran but no RPCIT was counted", f->addr);
+			ok = false;
+		}
+		ktap_result(ok, name);
+
+		snprintf(name, sizeof(name), "%.31s-balance", f->addr);
+		if (f->vendor == PCI_VENDOR_VIRTIO && f->device == VIRTIO_NET)
+			limit = 2048;	/* posted receive buffers */
+		net = s[i].mapped - s[i].unmapped;
+		if (ok && traffic && (s[i].mapped <= 0 || s[i].unmapped <= 0)) {
+			diag("%s: the workloads ran but the mapping counters did not move",
+			     f->addr);
+			ok = false;
+		}
+		ok = ok && s[i].mapped >= 0 && s[i].unmapped >= 0 && net >= 0 &&
+		     net <= limit;
+		if (updated[i])
+			diag("%s: %ld pages mapped, %ld unmapped since reset (%ld still mapped, at most %ld allowed)",
+			     f->addr, s[i].mapped, s[i].unmapped, net, limit);
+		ktap_result(ok, name);
+
+		/*
+		 * The kernel's own RPCIT counters, where it has them: with
+		 * tlb_refresh every new mapping is refreshed (Sync Map); unmapped
+		 * IOVAs are flushed globally by per-CPU flush queues (DMA-FQ),
+		 * by the span it holds (Sync) or globally from a single queue,
+		 * or range by range in strict mode (DMA).
+		 */
+		snprintf(name, sizeof(name), "%.31s-rpcit-kinds", f->addr);
+		if (!updated[i] || !traffic || s[i].global_rpcit < 0) {
+			ktap_skip(name, !updated[i] ? "no statistics" :
+				  !traffic ? "no traffic" : "no RPCIT counters in this kernel");
+			continue;
+		}
+		ok = s[i].sync_map_rpcit > 0;
+		if (!ok)
+			diag("%s: new mappings but no Sync Map RPCIT", f->addr);
+		if (!strcmp(f->type, "DMA-FQ") && !strncmp(f->fq, "single,", 7)) {
+			if (s[i].global_rpcit + s[i].sync_rpcit <= 0) {
+				diag("%s: single flush queue but no Global or Sync RPCIT",
+				     f->addr);
+				ok = false;
+			}
+		} else if (!strcmp(f->type, "DMA-FQ") && s[i].global_rpcit <= 0) {
+			diag("%s: flush queue but no Global RPCIT", f->addr);
+			ok = false;
+		} else if (!strcmp(f->type, "DMA") && s[i].sync_rpcit <= 0) {
+			diag("%s: strict mode but no Sync RPCIT", f->addr);
+			ok = false;
+		}
+		ktap_result(ok, name);
+	}
+	ktap_end("stats", true);
+}
+
 /* ---------- runner self-tests ---------- */
 
 static void wl_panic(void)
@@ -2083,13 +2083,13 @@ static const struct workload workloads[] = {
 	{ "groups", wl_groups },
 	{ "blk", wl_blk },
 	{ "blkread", wl_blkread },
-	{ "net", wl_net },
-	{ "dmabench", wl_dmabench },
-	{ "stats", wl_stats },
 	{ "hotplug", wl_hotplug },
 	{ "recover", wl_recover },
 	{ "err-unplug", wl_err_unplug },
 	{ "err-recover", wl_err_recover },
+	{ "net", wl_net },
+	{ "dmabench", wl_dmabench },
+	{ "stats", wl_stats },
 	{ "panic", wl_panic },
 	{ "hang", wl_hang },
 	{ "warn", wl_warn },
