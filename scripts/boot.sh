@@ -40,9 +40,9 @@ initrd=$WB_BUILD/guest/$arch/initramfs.cpio
 run=$WB_BUILD/runs/$name
 rm -rf "$run"
 mkdir -p "$run"
-: >"$run/devices"
 args=()
 i=0
+: >"$run/devices"
 for dev in $DEVICES; do
 	var=DEV_${dev//-/_}
 	[ -n "${!var:-}" ] || die "test $test: device '$dev' has no $var in configs/$arch.qemu"
