@@ -42,6 +42,7 @@ rm -rf "$run"
 mkdir -p "$run"
 args=()
 i=0
+: >"$run/devices"
 for dev in $DEVICES; do
 	var=DEV_${dev//-/_}
 	[ -n "${!var:-}" ] || die "test $test: device '$dev' has no $var in configs/$arch.qemu"
@@ -51,7 +52,12 @@ for dev in $DEVICES; do
 	spec=${!var//@ID@/$id}
 	spec=${spec//@DISK@/$disk}
 	# shellcheck disable=SC2206
-	args+=($spec)
+	opts=($spec)
+	args+=("${opts[@]}")
+	# What scripts/qmp.sh needs to plug the device again: "ID OPTION VALUE".
+	for ((o = 0; o + 1 < ${#opts[@]}; o += 2)); do
+		printf '%s %s %s\n' "$id" "${opts[o]}" "${opts[o + 1]}"
+	done >>"$run/devices"
 	i=$((i + 1))
 done
 # shellcheck source=../tests/expect.conf
@@ -72,7 +78,14 @@ echo >>"$run/qemu.cmd"
 
 start=$(date +%s)
 rc=0
-timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$run/console.log" 2>"$run/qemu.err" || rc=$?
+timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$run/console.log" 2>"$run/qemu.err" &
+qpid=$!
+# The guest asks for hot-plug through its console: scripts/qmp.sh answers,
+# and ends with QEMU.
+"$WB_TOP/scripts/qmp.sh" "$run" "$qpid" &
+wpid=$!
+wait "$qpid" || rc=$?
+wait "$wpid" || true
 echo "$(($(date +%s) - start))" >"$run/seconds"
 sed -i 's/\r$//' "$run/console.log"
 

@@ -9,7 +9,7 @@ pkgs=(
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross binutils-s390x-linux-gnu
 	gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
-	qemu-system-misc qemu-system-x86 sparse codespell gnuplot-nox
+	qemu-system-misc qemu-system-x86 socat sparse codespell gnuplot-nox
 )
 
 missing=()
