@@ -1961,6 +1961,8 @@ static long global_rpcits(void)
 /* A quick write and read back of the disk, if there is one, every byte checked. */
 static bool blk_verify(const char *why)
 {
+	/* One seed for the write and the read back */
+	uint64_t seed = 0xfa11ULL + (uint64_t)now();
 	char dev[32];
 	off_t disk;
 	double t;
@@ -1974,8 +1976,8 @@ static bool blk_verify(const char *why)
 		diag("open %s: %s", dev, strerror(errno));
 		return false;
 	}
-	ok = blk_pass(fd, 65536, 4 * MIB, 2, 0xfa11ULL + (uint64_t)now(), true, &t) &&
-	     blk_pass(fd, 65536, 4 * MIB, 2, 0xfa11ULL + (uint64_t)now(), false, &t);
+	ok = blk_pass(fd, 65536, 4 * MIB, 2, seed, true, &t) &&
+	     blk_pass(fd, 65536, 4 * MIB, 2, seed, false, &t);
 	close(fd);
 	if (ok)
 		diag("%s: 4 MiB written and read back through virtio-blk, every byte verified", why);
