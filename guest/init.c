@@ -21,6 +21,7 @@
  *                      spaces ("none" without a flush queue)
  *   wb.stats=1         reset zPCI statistics before the first workload
  *   wb.kmemleak.age=N  seconds between the two kmemleak scans (default 6)
+ *   wb.lkdtm=TYPE      what the warn self-test provokes (default WARNING)
  *
  * The kmemleak workload comes last: it scans for leaks of everything before
  * it, from the boot on, and fails if kmemleak is not in the kernel.
@@ -1295,13 +1296,18 @@ static void wl_panic(void)
 	sleep(60);
 }
 
-/* A kernel WARN through LKDTM: the host must fail the boot for it. */
+/*
+ * A kernel report through LKDTM, a WARN unless wb.lkdtm names another crash
+ * type (WRITE_AFTER_FREE: a KASAN report on the debug kernel): the host must
+ * fail the boot for it.
+ */
 static void wl_warn(void)
 {
+	const char *type = opt_str("wb.lkdtm", "WARNING");
 	int rc;
 
-	diag("provoking a kernel WARN on purpose");
-	rc = write_file("/sys/kernel/debug/provoke-crash/DIRECT", "WARNING");
+	diag("provoking a kernel report (LKDTM %s) on purpose", type);
+	rc = write_file("/sys/kernel/debug/provoke-crash/DIRECT", type);
 	if (rc)
 		diag("lkdtm: %s", strerror(-rc));
 }
