@@ -21,6 +21,11 @@
  *                      spaces ("none" without a flush queue)
  *   wb.stats=1         reset zPCI statistics before the first workload
  *                      (rpcitfail needs them)
+ *   wb.kmemleak.age=N  seconds between the two kmemleak scans (default 6)
+ *   wb.lkdtm=TYPE      what the warn self-test provokes (default WARNING)
+ *
+ * The kmemleak workload comes last: it scans for leaks of everything before
+ * it, from the boot on, and fails if kmemleak is not in the kernel.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -50,6 +55,7 @@
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -2184,6 +2190,81 @@ static void wl_stats(void)
 	ktap_end("stats", true);
 }
 
+/* ---------- workload: kmemleak ---------- */
+
+/*
+ * Last, after the other workloads: kmemleak (CONFIG_DEBUG_KMEMLEAK, with its
+ * automatic scan off) must list no unreferenced object. The list is not
+ * cleared first: leaks from the boot, when the functions were probed and
+ * their domains and flush queues set up, count as much as the workloads'.
+ * kmemleak reports an object only when it found it unreferenced and
+ * unchanged in two scans, the second at least 5 s after the object was
+ * allocated (MSECS_MIN_AGE); so the second scan starts wb.kmemleak.age
+ * seconds after the first, and anything allocated before the workload
+ * began is old enough by then.
+ */
+static bool kmemleak_scan(const char *file, double *secs)
+{
+	double t = now();
+	int rc = write_file(file, "scan");
+
+	*secs = now() - t;
+	if (rc)
+		diag("kmemleak: writing 'scan' to %s: %s%s", file, strerror(-rc),
+		     rc == -ENOENT ? " (no CONFIG_DEBUG_KMEMLEAK, or booted with kmemleak=off)" :
+		     rc == -EPERM ? " (kmemleak disabled itself: see the kernel log)" : "");
+	return !rc;
+}
+
+static void wl_kmemleak(void)
+{
+	static const char file[] = "/sys/kernel/debug/kmemleak";
+	long age = opt_long("wb.kmemleak.age", 6);
+	double start = now(), first = 0, second = 0, left;
+	char *line = NULL;
+	size_t cap = 0;
+	int leaks = 0, shown = 0;
+	bool ok;
+	FILE *f;
+
+	ktap_begin("kmemleak", 2);
+	ok = kmemleak_scan(file, &first);
+	left = start + age - now();
+	if (ok && left > 0)
+		usleep(left * 1e6);
+	ok = ok && kmemleak_scan(file, &second);
+	if (ok)
+		diag("kmemleak: scans took %.1f s and %.1f s", first, second);
+	ktap_result(ok, "scan");
+
+	f = ok ? fopen(file, "r") : NULL;
+	if (!ok) {
+		diag("kmemleak: no scan, so no verdict on leaks");
+	} else if (!f) {
+		diag("kmemleak: reading %s: %s", file, strerror(errno));
+		ok = false;
+	}
+	while (f && getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "unreferenced object", 19))
+			leaks++;
+		/* The first objects, with their back traces, explain it. */
+		if (shown < 30) {
+			diag("kmemleak: %s", line);
+			shown++;
+		}
+	}
+	if (f)
+		fclose(f);
+	free(line);
+	if (leaks)
+		diag("kmemleak lists %d unreferenced objects", leaks);
+	else if (shown)
+		diag("kmemleak lists no unreferenced object but printed the lines above");
+	ktap_result(ok && !leaks && !shown, "no-leaks");
+	ktap_end("kmemleak", true);
+}
+
 /* ---------- runner self-tests ---------- */
 
 static void wl_panic(void)
@@ -2193,13 +2274,18 @@ static void wl_panic(void)
 	sleep(60);
 }
 
-/* A kernel WARN through LKDTM: the host must fail the boot for it. */
+/*
+ * A kernel report through LKDTM, a WARN unless wb.lkdtm names another crash
+ * type (WRITE_AFTER_FREE: a KASAN report on the debug kernel): the host must
+ * fail the boot for it.
+ */
 static void wl_warn(void)
 {
+	const char *type = opt_str("wb.lkdtm", "WARNING");
 	int rc;
 
-	diag("provoking a kernel WARN on purpose");
-	rc = write_file("/sys/kernel/debug/provoke-crash/DIRECT", "WARNING");
+	diag("provoking a kernel report (LKDTM %s) on purpose", type);
+	rc = write_file("/sys/kernel/debug/provoke-crash/DIRECT", type);
 	if (rc)
 		diag("lkdtm: %s", strerror(-rc));
 }
@@ -2209,6 +2295,26 @@ static void wl_hang(void)
 	diag("hanging on purpose");
 	for (;;)
 		pause();
+}
+
+/*
+ * The kmemleak test module (CONFIG_DEBUG_KMEMLEAK_TEST) leaks on purpose as
+ * it loads: the kmemleak workload after this one must fail. boot.sh puts
+ * the module in /lib/modules/ (the test's MODULES).
+ */
+static void wl_leak(void)
+{
+	static const char mod[] = "/lib/modules/kmemleak-test.ko";
+	int fd = open(mod, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && !syscall(SYS_finit_module, fd, "", 0);
+
+	if (!ok)
+		diag("loading %s: %s", mod, strerror(errno));
+	else
+		diag("loaded %s, which leaks on purpose", mod);
+	if (fd >= 0)
+		close(fd);
+	ktap_result(ok, "leak");
 }
 
 static void wl_fail(void)
@@ -2238,10 +2344,12 @@ static const struct workload workloads[] = {
 	{ "dmabench", wl_dmabench },
 	{ "rpcitfail", wl_rpcitfail },
 	{ "stats", wl_stats },
+	{ "kmemleak", wl_kmemleak },
 	{ "panic", wl_panic },
 	{ "hang", wl_hang },
 	{ "warn", wl_warn },
 	{ "fail", wl_fail },
+	{ "leak", wl_leak },
 };
 
 static void setup(void)

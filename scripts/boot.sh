@@ -16,6 +16,8 @@ case "$test" in
 esac
 [ -f "$tfile" ] || die "unknown test '$test' (known: $(cd "$WB_TOP/tests/boot" && ls -1 | sed -n 's/\.test$//p' | tr '\n' ' '))"
 CONFIG=s390x-qemu DEVICES= APPEND= TIMEOUT=600 DISK_MIB=256 EXPECT=pass DESC= MIN_RESULTS=0
+# Modules of the kernel under test (paths in OBJ) the guest finds in /lib/modules/.
+MODULES=
 # Extended regexes the kernel log must match, one line each (a test sets it).
 LOG_EXPECT=()
 # shellcheck disable=SC1090
@@ -40,6 +42,19 @@ initrd=$WB_BUILD/guest/$arch/initramfs.cpio
 run=$WB_BUILD/runs/$name
 rm -rf "$run"
 mkdir -p "$run"
+if [ -n "$MODULES" ]; then
+	# A second cpio archive after the guest's: the kernel unpacks both.
+	for m in $MODULES; do
+		[ -f "$obj/$m" ] || die "test $test: no module $obj/$m: build $CONFIG first"
+	done
+	{
+		echo 'dir /lib 0755 0 0'
+		echo 'dir /lib/modules 0755 0 0'
+		for m in $MODULES; do echo "file /lib/modules/${m##*/} $obj/$m 0644 0 0"; done
+	} >"$run/modules.list"
+	{ cat "$initrd"; "$WB_BUILD/guest/$arch/gen_init_cpio" "$run/modules.list"; } >"$run/initramfs.cpio"
+	initrd=$run/initramfs.cpio
+fi
 args=()
 i=0
 : >"$run/devices"
