@@ -5,7 +5,8 @@
 #                                 get_maintainer.pl names a maintainer and a
 #                                 list for every patch, and MAINTAINERS
 #                                 covers every file the series adds and
-#                                 names none it deletes
+#                                 names none it deletes; kernel-doc adds
+#                                 no warning to a file the series touches
 #   static.sh sparse CONFIG...    sparse (C=2) and W=1 on every C file the
 #                                 series touches, in each config that builds
 #                                 it; fails on warnings the base lacks
@@ -80,6 +81,28 @@ submission() {
 	done < <(git -C "$WB_SRC" diff --no-renames --name-status --diff-filter=AD base..HEAD)
 }
 
+# kernel-doc on every C file and header the series adds or changes: no
+# warning the base's version of the file does not have.
+kerneldoc() {
+	local f new base
+	while IFS= read -r f; do
+		new=$(cd "$WB_SRC" && ./scripts/kernel-doc -none "$f" 2>&1 |
+			sed -E 's/:[0-9]+:/:/' | sort -u)
+		base=$(git -C "$WB_SRC" cat-file -e "base:$f" 2>/dev/null &&
+			git -C "$WB_SRC" show "base:$f" >"$logs/kdoc.base" &&
+			(cd "$WB_SRC" && ./scripts/kernel-doc -none "$logs/kdoc.base" 2>&1) |
+			sed -E "s|$logs/kdoc.base|$f|; s/:[0-9]+:/:/" | sort -u)
+		new=$(comm -23 <(echo "$new") <(echo "$base") | grep -v '^$' || true)
+		if [ -z "$new" ]; then
+			result PASS "kernel-doc/$f"
+		else
+			mapfile -t lines <<<"$new"
+			result FAIL "kernel-doc/$f" "new kernel-doc warnings:" "${lines[@]}"
+		fi
+	done < <(git -C "$WB_SRC" diff --no-renames --name-only --diff-filter=AM base..HEAD -- '*.c' '*.h')
+	rm -f "$logs/kdoc.base"
+}
+
 # Warnings of one object, without line numbers and paths, so that base and
 # series compare. Fails if the object does not compile.
 warnings() {
@@ -131,7 +154,7 @@ sparse() {
 
 case "$what" in
 checkpatch) checkpatch ;;
-submission) submission ;;
+submission) submission; kerneldoc ;;
 sparse) sparse "$@" ;;
 *) die "unknown check '$what'" ;;
 esac
