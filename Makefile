@@ -8,6 +8,7 @@
 #   make tree     the Debian base as a git tree (build/src/linux) + patches/
 #   make export   write the tree's commits since 'base' back to patches/
 #   make build    build CONFIG (default s390x-qemu; configs/*.config)
+#   make distro   build the series with Debian's own s390x kernel config
 #   make boot     boot TEST (tests/boot/*.test) on the built kernel
 #   make deps     install the Debian packages the workbench uses
 #   make clean    remove build/
@@ -18,7 +19,7 @@ S := scripts
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all run test bench tree export build guest boot deps clean
+.PHONY: all run test bench tree export build distro guest boot deps clean
 
 all: run
 
@@ -33,6 +34,9 @@ export:
 
 build: tree
 	@$(S)/build.sh $(CONFIG)
+
+distro: tree
+	@$(S)/distro.sh | $(S)/show.sh
 
 guest: tree
 	@$(S)/guest.sh

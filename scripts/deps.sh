@@ -10,7 +10,12 @@ pkgs=(
 	gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
 	qemu-system-misc qemu-system-x86 socat sparse codespell gnuplot-nox
+	openssl linux-config-6.1:s390x
 )
+# linux-config-6.1 ships the configs of its own architecture only: Debian's
+# s390x config (make distro) comes from the s390x package, which needs s390x
+# as a foreign architecture of dpkg.
+foreign=s390x
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -19,13 +24,20 @@ for p in "${pkgs[@]}"; do
 done
 [ ${#missing[@]} -gt 0 ] || exit 0
 
+add_arch=
+if ! dpkg --print-foreign-architectures | grep -x "$foreign" >/dev/null; then
+	add_arch="dpkg --add-architecture $foreign && apt-get update && "
+fi
 if [ "$(id -u)" != 0 ]; then
 	die "missing packages: ${missing[*]}
-run as root: apt-get install ${missing[*]}"
+run as root: ${add_arch}apt-get install ${missing[*]}"
 fi
 mkdir -p "$WB_BUILD"
 note "installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [ -n "$add_arch" ]; then
+	dpkg --add-architecture "$foreign" || die "dpkg --add-architecture $foreign failed"
+fi
 apt-get update -q >/dev/null ||
 	die "apt-get update failed: check the network and /etc/apt/sources.list"
 apt-get install -y -q --no-install-recommends "${missing[@]}" >"$WB_BUILD/apt.log" 2>&1 ||

@@ -2,7 +2,8 @@
 # make test: everything the workbench checks, one line per test, ending with
 # "N passed, N failed". TESTS="blk net bench" limits the boot tests and the
 # short benchmark run to those named; CONFIGS the configs built (default: all,
-# including the compile checks of other architectures).
+# including the compile checks of other architectures); DISTRO=full builds
+# vmlinux with Debian's config too, not only the directories (scripts/distro.sh).
 . "$(dirname "$0")/lib.sh"
 . "$WB_TOP/scripts/results.sh"
 
@@ -75,6 +76,19 @@ for c in $configs; do
 	if grep -q "^PASS	build/$c\$" "$WB_RESULTS"; then built+=("$c"); fi
 done
 "$WB_TOP/scripts/static.sh" sparse "${built[@]}" | report
+
+# Debian's own s390x config: the directories that use the changed APIs,
+# their modules included; vmlinux too with DISTRO=full (as make distro).
+distro=${DISTRO:-dirs}
+if [ "$distro" = dirs ]; then
+	note "distro build: Debian's s390x config, the directories that use the changed APIs"
+else
+	note "distro build: Debian's s390x config, vmlinux and the directories that use the changed APIs"
+fi
+if ! DISTRO=$distro "$WB_TOP/scripts/distro.sh" 2>"$logs/distro.log" | report; then
+	mapfile -t lines < <(tail -n 15 "$logs/distro.log")
+	result FAIL distro "${lines[@]}" "full log: $logs/distro.log" | report
+fi
 
 note "guest"
 result_cmd guest/build "$logs/guest.log" "$WB_TOP/scripts/guest.sh" | report
