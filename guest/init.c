@@ -516,13 +516,16 @@ static void *blk_thread(void *arg)
 	return NULL;
 }
 
-/* One pass of @threads threads over @len bytes of @fd; false on any error. */
-static bool blk_pass(int fd, size_t bs, off_t len, int threads, uint64_t seed,
-		     bool write, double *secs)
+/*
+ * One pass of @threads threads over @len bytes of @fd from @start, whole
+ * blocks evenly split; false on any error.
+ */
+static bool blk_pass(int fd, size_t bs, off_t start, off_t len, int threads,
+		     uint64_t seed, bool write, double *secs)
 {
 	pthread_t tid[64];
 	struct blk_job job[64];
-	off_t per = len / threads / bs * bs;
+	off_t per = threads < 1 || threads > 64 ? 0 : len / threads / bs * bs;
 	bool ok = true;
 	double t0 = now();
 	int i;
@@ -534,7 +537,8 @@ static bool blk_pass(int fd, size_t bs, off_t len, int threads, uint64_t seed,
 	}
 
 	for (i = 0; i < threads; i++) {
-		job[i] = (struct blk_job){ .fd = fd, .bs = bs, .start = i * per,
+		job[i] = (struct blk_job){ .fd = fd, .bs = bs,
+					   .start = start + i * per,
 					   .len = per, .seed = seed,
 					   .write = write };
 		pthread_create(&tid[i], NULL, blk_thread, &job[i]);
@@ -622,9 +626,9 @@ static void wl_blk(void)
 		uint64_t seed = 0x5eed0000ULL + bs * 7 + (uint64_t)now();
 
 		if (ok)
-			ok = blk_pass(fd, bs, len, threads, seed, true, &tw);
+			ok = blk_pass(fd, bs, 0, len, threads, seed, true, &tw);
 		if (ok)
-			ok = blk_pass(fd, bs, len, threads, seed, false, &tr);
+			ok = blk_pass(fd, bs, 0, len, threads, seed, false, &tr);
 		if (ok) {
 			/* What the threads covered: whole blocks, evenly split. */
 			off_t done = len / threads / bs * bs * threads;
@@ -1049,40 +1053,6 @@ static bool hp_load_end(struct hp_load *l, int n)
 	return ok;
 }
 
-/* blk_pass over [@start, @start + @len): @threads threads, whole blocks. */
-static bool hp_pass(int fd, size_t bs, off_t start, off_t len, int threads,
-		    uint64_t seed, bool write, double *secs)
-{
-	struct blk_job job[16];
-	pthread_t tid[16];
-	off_t per = threads < 1 ? 0 : len / threads / bs * bs;
-	double t0 = now();
-	bool ok = true;
-	int i;
-
-	if (per <= 0 || threads > 16)
-		return false;
-	for (i = 0; i < threads; i++) {
-		job[i] = (struct blk_job){ .fd = fd, .bs = bs, .start = start + i * per,
-					   .len = per, .seed = seed, .write = write };
-		pthread_create(&tid[i], NULL, blk_thread, &job[i]);
-	}
-	for (i = 0; i < threads; i++) {
-		pthread_join(tid[i], NULL);
-		if (job[i].err || job[i].bad_off >= 0) {
-			diag("%s at block size %zu: %s", write ? "write" : "read", bs,
-			     job[i].err ? strerror(job[i].err) : "wrong data");
-			ok = false;
-		}
-	}
-	if (ok && write && fdatasync(fd)) {
-		diag("fdatasync: %s", strerror(errno));
-		ok = false;
-	}
-	*secs = now() - t0;
-	return ok;
-}
-
 /* ----- data that must survive the removal ----- */
 
 static off_t hp_disk_size(const struct hp_fn *f)
@@ -1107,7 +1077,7 @@ static bool hp_ref_write(int fd, off_t disk)
 	double t;
 
 	hp_ref_seed = 0x7265660000ULL ^ (uint64_t)(now() * 1000);
-	return hp_pass(fd, MIB, hp_ref_off(disk), HP_REF_MIB * MIB, 1,
+	return blk_pass(fd, MIB, hp_ref_off(disk), HP_REF_MIB * MIB, 1,
 			   hp_ref_seed, true, &t);
 }
 
@@ -1136,7 +1106,7 @@ static bool hp_verify(const struct hp_fn *f)
 		return false;
 	}
 	if (hp_ref_seed) {
-		ok = hp_pass(fd, MIB, hp_ref_off(disk), HP_REF_MIB * MIB, 1,
+		ok = blk_pass(fd, MIB, hp_ref_off(disk), HP_REF_MIB * MIB, 1,
 				 hp_ref_seed, false, &t);
 		if (ok) {
 			bytes_verified += HP_REF_MIB * MIB;
@@ -1150,8 +1120,8 @@ static bool hp_verify(const struct hp_fn *f)
 		uint64_t seed = 0x6876000000ULL + sizes[i] + (uint64_t)now();
 		double tw = 0, tr = 0;
 
-		ok = hp_pass(fd, sizes[i], 0, len, 4, seed, true, &tw) &&
-		     hp_pass(fd, sizes[i], 0, len, 4, seed, false, &tr);
+		ok = blk_pass(fd, sizes[i], 0, len, 4, seed, true, &tw) &&
+		     blk_pass(fd, sizes[i], 0, len, 4, seed, false, &tr);
 		if (ok) {
 			bytes_verified += len;
 			diag("%s %s: wrote and read back %ld MiB, every byte verified (write %.1f MiB/s, read %.1f MiB/s)",
@@ -1982,8 +1952,8 @@ static bool blk_verify(const char *why)
 		diag("open %s: %s", dev, strerror(errno));
 		return false;
 	}
-	ok = blk_pass(fd, 65536, 4 * MIB, 2, seed, true, &t) &&
-	     blk_pass(fd, 65536, 4 * MIB, 2, seed, false, &t);
+	ok = blk_pass(fd, 65536, 0, 4 * MIB, 2, seed, true, &t) &&
+	     blk_pass(fd, 65536, 0, 4 * MIB, 2, seed, false, &t);
 	close(fd);
 	if (ok)
 		diag("%s: 4 MiB written and read back through virtio-blk, every byte verified", why);
