@@ -127,8 +127,7 @@ sparse() {
 	"$WB_TOP/scripts/basetree.sh" >&2
 	for cfg in "$@"; do
 		base_obj=$WB_OBJ/base-$cfg
-		"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" -- prepare >&2 ||
-			die "cannot prepare the base for $cfg"
+		prepared=0
 		for file in "${files[@]}"; do
 			# Only files this config builds.
 			[ -f "$WB_OBJ/$cfg/${file%.c}.o" ] || continue
@@ -137,12 +136,20 @@ sparse() {
 				result FAIL "sparse-w1/$cfg/$file" "does not compile with C=2 W=1:" "${lines[@]}"
 				continue
 			fi
+			# No warning: nothing the base could excuse, so the base's
+			# build directory is only prepared for a file that warns.
 			# A file the base lacks, or does not build in this config (its
 			# compile fails there, as dma-iommu.c on s390 without
 			# IOMMU_DMA), has no base warnings: all of the series' count.
-			if [ ! -f "$WB_BASE_SRC/$file" ] ||
-				! warnings "$WB_BASE_SRC" "$base_obj" "$cfg" "$file" >"$logs/$cfg-${file//\//_}.base"; then
-				: >"$logs/$cfg-${file//\//_}.base"
+			: >"$logs/$cfg-${file//\//_}.base"
+			if [ -s "$logs/$cfg-${file//\//_}.series" ] && [ -f "$WB_BASE_SRC/$file" ]; then
+				if [ $prepared = 0 ]; then
+					"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" -- prepare >&2 ||
+						die "cannot prepare the base for $cfg"
+					prepared=1
+				fi
+				warnings "$WB_BASE_SRC" "$base_obj" "$cfg" "$file" >"$logs/$cfg-${file//\//_}.base" ||
+					: >"$logs/$cfg-${file//\//_}.base"
 			fi
 			new=$(comm -13 "$logs/$cfg-${file//\//_}.base" "$logs/$cfg-${file//\//_}.series")
 			if [ -z "$new" ]; then
