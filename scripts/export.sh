@@ -77,7 +77,7 @@ case "$mode" in
 	# version is another base, and that still fails.
 	based='s/^(Based on [^ ]+) [^ ]+ (\(Linux [^)]*\)\.)$/\1 * \2/'
 	if cmp -s <(sed -E "$based" "$tmp/c/0000-cover-letter.patch") <(sed -E "$based" "$have"); then
-		note "the cover letter names $(sed -n 's/^Based on //p' "$have") as the base, this tree $(cat "$WB_SRC/.git/wb-base-version" 2>/dev/null): the same Linux version"
+		note "the cover letter names $(sed -n 's/^Based on \(.*\)\.$/\1/p' "$have") as the base, this tree $(cat "$WB_SRC/.git/wb-base-version" 2>/dev/null): the same Linux version"
 		exit 0
 	fi
 	exit 1
