@@ -136,12 +136,12 @@ sparse() {
 				result FAIL "sparse-w1/$cfg/$file" "does not compile with C=2 W=1:" "${lines[@]}"
 				continue
 			fi
-			# No warning: nothing the base could excuse, so the base's
-			# build directory is only prepared for a file that warns.
-			# A file the base lacks, or does not build in this config (its
-			# compile fails there, as dma-iommu.c on s390 without
-			# IOMMU_DMA), has no base warnings: all of the series' count.
-			: >"$logs/$cfg-${file//\//_}.base"
+			# The base's warnings excuse the series' own, so they are
+			# only needed for a file that warns, and the base's build
+			# directory is prepared only then. A file the base lacks, or
+			# does not build in this config (its compile fails there, as
+			# dma-iommu.c on s390 without IOMMU_DMA), has none: all of
+			# the series' count.
 			if [ -s "$logs/$cfg-${file//\//_}.series" ] && [ -f "$WB_BASE_SRC/$file" ]; then
 				if [ $prepared = 0 ]; then
 					"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" -- prepare >&2 ||
@@ -150,6 +150,8 @@ sparse() {
 				fi
 				warnings "$WB_BASE_SRC" "$base_obj" "$cfg" "$file" >"$logs/$cfg-${file//\//_}.base" ||
 					: >"$logs/$cfg-${file//\//_}.base"
+			else
+				: >"$logs/$cfg-${file//\//_}.base"
 			fi
 			new=$(comm -13 "$logs/$cfg-${file//\//_}.base" "$logs/$cfg-${file//\//_}.series")
 			if [ -z "$new" ]; then
