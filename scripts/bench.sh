@@ -7,6 +7,10 @@
 #   BENCH_RUNS (3), BENCH_MIB (256 MiB read per block size),
 #   BENCH_SECONDS (3 s per DMA map benchmark run), BENCH_BS (4,64,1024 KiB),
 #   BENCH_OUT (build/bench)
+# BENCH_OBJ and BENCH_BASE_OBJ, both or neither, name directories that
+# already hold the two kernels (each with the O= layout: the image and the
+# modules); nothing is built then. make test uses them to boot copies of
+# what its builds made.
 . "$(dirname "$0")/lib.sh"
 
 runs=${BENCH_RUNS:-3}
@@ -20,11 +24,19 @@ for v in "$runs" "$mib" "$secs"; do
 done
 [[ "$bs" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "BENCH_BS must be a comma-separated list of KiB sizes"
 
-"$WB_TOP/scripts/tree.sh" >&2
-"$WB_TOP/scripts/basetree.sh" >&2
-"$WB_TOP/scripts/build.sh" "$cfg" >&2
-"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$WB_OBJ/base-$cfg" >&2
-"$WB_TOP/scripts/guest.sh" >&2
+series_obj=${BENCH_OBJ:-}
+base_obj=${BENCH_BASE_OBJ:-}
+if [ -z "$series_obj$base_obj" ]; then
+	series_obj=$WB_OBJ/$cfg
+	base_obj=$WB_OBJ/base-$cfg
+	"$WB_TOP/scripts/tree.sh" >&2
+	"$WB_TOP/scripts/basetree.sh" >&2
+	"$WB_TOP/scripts/build.sh" "$cfg" >&2
+	"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" >&2
+	"$WB_TOP/scripts/guest.sh" >&2
+elif [ -z "$series_obj" ] || [ -z "$base_obj" ]; then
+	die "BENCH_OBJ and BENCH_BASE_OBJ go together: set both or neither"
+fi
 rm -rf "$out"
 mkdir -p "$out"
 raw=$out/raw.tsv
@@ -68,8 +80,8 @@ metrics() {
 for r in $(seq 1 "$runs"); do
 	while IFS='|' read -r kernel mode devices extra; do
 		case "$kernel" in '' | \#*) continue ;; esac
-		obj=$WB_OBJ/$cfg
-		[ "$kernel" = base ] && obj=$WB_OBJ/base-$cfg
+		obj=$series_obj
+		[ "$kernel" = base ] && obj=$base_obj
 		name=$(basename "$out")-$kernel-$mode-$r
 		note "run $r/$runs: $kernel $mode"
 		WB_DEVICES=$devices "$WB_TOP/scripts/boot.sh" bench/blk "$obj" "$name" \

@@ -5,6 +5,9 @@
 # config's usual O= directory, so only what a patch changes is rebuilt. A
 # commit whose tree already built in a config is not built again, nor is one
 # that changes nothing the config's objects were built from (see unchanged).
+# It goes from HEAD^ back to the first patch: make test builds HEAD first,
+# so each step undoes one patch. The tree is left at HEAD, the O= directories
+# at the oldest commit built (build.sh brings them back).
 . "$(dirname "$0")/lib.sh"
 . "$WB_TOP/scripts/results.sh"
 
@@ -59,9 +62,9 @@ done
 stamps=$WB_BUILD/stamps
 logs=$WB_BUILD/test/bisect
 mkdir -p "$stamps" "$logs"
-n=0
-for c in "${commits[@]}"; do
-	n=$((n + 1))
+for ((i = ${#commits[@]} - 1; i >= 0; i--)); do
+	c=${commits[i]}
+	n=$((i + 1))
 	subj=$(git log -1 --format=%f "$c" | cut -c1-52)
 	tree=$(git rev-parse "$c^{tree}")
 	for cfg in "$@"; do

@@ -99,6 +99,9 @@ qpid=$!
 # and ends with QEMU.
 "$WB_TOP/scripts/qmp.sh" "$run" "$qpid" &
 wpid=$!
+# timeout runs QEMU in a process group of its own: stopped, stop it too.
+trap 'kill "$qpid" "$wpid" 2>/dev/null; exit 143' TERM
+trap 'kill "$qpid" "$wpid" 2>/dev/null; exit 130' INT
 wait "$qpid" || rc=$?
 wait "$wpid" || true
 echo "$(($(date +%s) - start))" >"$run/seconds"
