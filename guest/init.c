@@ -834,23 +834,44 @@ static int hp_count(const char *dir)
 }
 
 /*
- * Waits up to HP_TIMEOUT s for a bound virtio-blk function with its disk;
- * @seq is the request that brings it back, 0 if none.
+ * A new disk's device node appears (device_add of the disk) before the block
+ * device can be opened (bdev_add): until then open() fails with ENXIO.
+ */
+static bool hp_disk_opens(const char *dev)
+{
+	int fd = open(dev, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/*
+ * Waits up to HP_TIMEOUT s for a bound virtio-blk function with its disk, one
+ * that opens; @seq is the request that brings it back, 0 if none.
  */
 static bool hp_wait_back(struct hp_fn *f, int seq, const char *id)
 {
 	double t0 = now();
 	bool again = false;
+	int err = 0;
 
 	do {
-		if (hp_find(f, true) && f->disk[0] && !access(f->dev, F_OK) &&
-		    f->group >= 0)
-			return true;
+		if (hp_find(f, true) && f->disk[0] && f->group >= 0) {
+			if (hp_disk_opens(f->dev))
+				return true;
+			err = errno;
+		}
 		if (seq)
 			hp_request_again(seq, "device_add", id, t0, &again);
 		usleep(100000);
 	} while (now() - t0 < HP_TIMEOUT);
-	diag("no virtio-blk function with a disk after %d s", HP_TIMEOUT);
+	if (err)
+		diag("%s: %s does not open after %d s: %s", f->addr, f->dev,
+		     HP_TIMEOUT, strerror(err));
+	else
+		diag("no virtio-blk function with a disk after %d s", HP_TIMEOUT);
 	return false;
 }
 

@@ -10,6 +10,13 @@
 mkdir -p "$WB_BUILD/test"
 : >"$WB_RESULTS"
 logs=$WB_BUILD/test
+# Where the time goes: "MIN:SS lane step" lines, printed at the end.
+t0=$(date +%s)
+: >"$logs/timeline"
+tl() {
+	local t=$(($(date +%s) - t0))
+	printf '%3d:%02d %s\n' $((t / 60)) $((t % 60)) "$*" >>"$logs/timeline"
+}
 all_tests=$(cd "$WB_TOP/tests/boot" && ls -1 ./*.test | sed 's|^\./||; s|\.test$||')
 tests=${TESTS:-$all_tests}
 configs=${CONFIGS:-$(wb_configs)}
@@ -33,6 +40,7 @@ if ! "$WB_TOP/scripts/tree.sh" 2>"$logs/tree.log"; then
 	exit 1
 fi
 cat "$logs/tree.log" >&2
+tl tree ready
 npatches=$(wb_series | wc -l)
 echo "series: $npatches patches"
 
@@ -110,6 +118,7 @@ boot_lane() {
 	WB_RESULTS=$lane/results.tsv
 	: >"$WB_RESULTS"
 	# Before bisect.sh checks out other commits: these read the tree at HEAD.
+	tl boots: static checks
 	note "static checks"
 	"$WB_TOP/scripts/static.sh" checkpatch | report
 	"$WB_TOP/scripts/static.sh" submission | report
@@ -124,6 +133,7 @@ boot_lane() {
 				result FAIL "$t/boot" "not booted: build/$c or guest/build failed" | report
 				continue
 			fi
+			tl "boots: $t"
 			# shellcheck disable=SC1090
 			expect=$( (EXPECT=pass; . "$WB_TOP/tests/boot/$t.test"; echo "$EXPECT"))
 			if [ "$expect" = pass ]; then
@@ -147,6 +157,7 @@ boot_lane() {
 		result FAIL bench/csv "not run: build/s390x-qemu, guest/build or the base kernel failed" | report
 		return 0
 	fi
+	tl boots: benchmark check
 	out=$WB_BUILD/test/bench
 	if BENCH_OUT=$out BENCH_RUNS=1 BENCH_MIB=8 BENCH_SECONDS=1 BENCH_BS=4,1024 \
 		BENCH_OBJ=$WB_BUILD/boot/s390x-qemu BENCH_BASE_OBJ=$WB_BUILD/boot/base-s390x-qemu \
@@ -178,6 +189,7 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+tl builds: guest
 note "guest"
 result_cmd guest/build "$logs/guest.log" "$WB_TOP/scripts/guest.sh" | report
 if grep -q '^PASS	guest/build$' "$WB_RESULTS"; then mark guest ok; else mark guest fail; fi
@@ -185,6 +197,7 @@ if grep -q '^PASS	guest/build$' "$WB_RESULTS"; then mark guest ok; else mark gue
 note "builds: HEAD"
 built=()
 for c in $configs; do
+	tl "builds: HEAD $c"
 	result_cmd "build/$c" "$logs/build-$c.log" "$WB_TOP/scripts/build.sh" "$c" | report
 	if grep -q "^PASS	build/$c\$" "$WB_RESULTS"; then
 		built+=("$c")
@@ -195,10 +208,12 @@ for c in $configs; do
 	mark "build-$c" fail
 done
 for c in $boot_configs; do mark "build-$c" fail; done
+tl builds: sparse
 "$WB_TOP/scripts/static.sh" sparse "${built[@]}" | report
 
 # Debian's own s390x config: the directories that use the changed APIs,
 # their modules included; vmlinux too with DISTRO=full (as make distro).
+tl builds: distro
 distro=${DISTRO:-dirs}
 if [ "$distro" = dirs ]; then
 	note "distro build: Debian's s390x config, the directories that use the changed APIs"
@@ -212,11 +227,13 @@ fi
 
 note "builds: every patch before HEAD"
 await static || true
+tl builds: bisect
 "$WB_TOP/scripts/bisect.sh" $configs | report
 
 # The benchmark's unpatched kernel: the tag 'base' built where bisect.sh
 # left s390x-qemu, at the first patch, so only that patch is rebuilt.
 if [ $want_bench = 1 ] && grep -q '^PASS	build/s390x-qemu$' "$WB_RESULTS"; then
+	tl builds: base kernel for the benchmark
 	note "benchmark: the unpatched base in s390x-qemu's directory"
 	detached=1
 	if git -C "$WB_SRC" checkout -q --detach base &&
@@ -234,7 +251,11 @@ fi
 mark base fail
 
 note "boot tests and benchmark check (run alongside the builds)"
+tl builds: done
 tail -n +1 -f --pid="$lane_pid" "$lane/out"
 wait "$lane_pid" || true
+tl done
 cat "$lane/results.tsv" >>"$WB_RESULTS"
+note "where the time went (min:s since the start, both lanes)"
+sort -n "$logs/timeline" >&2
 summary
