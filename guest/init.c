@@ -858,6 +858,7 @@ static bool hp_wait_back(struct hp_fn *f, int seq, const char *id)
 	int err = 0;
 
 	do {
+		err = 0;
 		if (hp_find(f, true) && f->disk[0] && f->group >= 0) {
 			if (hp_disk_opens(f->dev))
 				return true;

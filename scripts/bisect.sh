@@ -5,9 +5,6 @@
 # config's usual O= directory, so only what a patch changes is rebuilt. A
 # commit whose tree already built in a config is not built again, nor is one
 # that changes nothing the config's objects were built from (see unchanged).
-# It goes from HEAD^ back to the first patch: make test builds HEAD first,
-# so each step undoes one patch. The tree is left at HEAD, the O= directories
-# at the oldest commit built (build.sh brings them back).
 . "$(dirname "$0")/lib.sh"
 . "$WB_TOP/scripts/results.sh"
 
@@ -48,23 +45,16 @@ unchanged() {
 
 # A stamp is valid for what the config's fragments ask, its own and those it
 # includes, so that editing one config does not rebuild the others.
-fragments() {
-	local f=$WB_TOP/configs/$1.config inc
-	for inc in $(sed -n 's/^# include: *//p' "$f"); do
-		fragments "${inc%.config}"
-	done
-	echo "$f"
-}
 declare -A keys
 for cfg in "$@"; do
-	keys[$cfg]=$(fragments "$cfg" | xargs cat | sha256sum | cut -c1-16)
+	keys[$cfg]=$(wb_fragments "$cfg" | xargs cat | sha256sum | cut -c1-16)
 done
 stamps=$WB_BUILD/stamps
 logs=$WB_BUILD/test/bisect
 mkdir -p "$stamps" "$logs"
-for ((i = ${#commits[@]} - 1; i >= 0; i--)); do
-	c=${commits[i]}
-	n=$((i + 1))
+n=0
+for c in "${commits[@]}"; do
+	n=$((n + 1))
 	subj=$(git log -1 --format=%f "$c" | cut -c1-52)
 	tree=$(git rev-parse "$c^{tree}")
 	for cfg in "$@"; do

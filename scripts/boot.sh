@@ -93,15 +93,16 @@ echo >>"$run/qemu.cmd"
 
 start=$(date +%s)
 rc=0
+# timeout runs QEMU in a process group of its own: stopped, stop it too.
+qpid='' wpid=''
+trap 'kill $qpid $wpid 2>/dev/null; exit 143' TERM
+trap 'kill $qpid $wpid 2>/dev/null; exit 130' INT
 timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$run/console.log" 2>"$run/qemu.err" &
 qpid=$!
 # The guest asks for hot-plug through its console: scripts/qmp.sh answers,
 # and ends with QEMU.
 "$WB_TOP/scripts/qmp.sh" "$run" "$qpid" &
 wpid=$!
-# timeout runs QEMU in a process group of its own: stopped, stop it too.
-trap 'kill "$qpid" "$wpid" 2>/dev/null; exit 143' TERM
-trap 'kill "$qpid" "$wpid" 2>/dev/null; exit 130' INT
 wait "$qpid" || rc=$?
 wait "$wpid" || true
 echo "$(($(date +%s) - start))" >"$run/seconds"

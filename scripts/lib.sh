@@ -38,6 +38,15 @@ wb_configs() {
 	done
 }
 
+# A config's fragment files, those it includes ("# include:") first.
+wb_fragments() {
+	local f=$WB_TOP/configs/$1.config inc
+	for inc in $(sed -n 's/^# include: *//p' "$f"); do
+		wb_fragments "${inc%.config}"
+	done
+	echo "$f"
+}
+
 wb_check_config() {
 	[ -f "$WB_TOP/configs/$1.config" ] ||
 		die "unknown config '$1' (known: $(wb_configs | tr '\n' ' '))"

@@ -59,12 +59,14 @@ request() {
 		# The guest may have let go of the function before QEMU has
 		# finished deleting it (DEVICE_DELETED comes later) and with
 		# it the drive: wait until the QEMU id is gone, up to 10 s.
+		# (No grep -q: under pipefail socat's SIGPIPE would end the
+		# wait as if the id were gone.)
 		qid=$(tr ',' '\n' <<<"$dev" | sed -n 's/^id=//p')
 		for _ in $(seq 20); do
 			printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' \
 				'{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}' |
 				socat -t 2 - "UNIX-CONNECT:$sock" 2>/dev/null |
-				grep -q "\"name\": \"$qid\"" || break
+				grep "\"name\": \"$qid\"" >/dev/null || break
 			sleep 0.5
 		done
 		# A -drive goes with its device when that is unplugged: add it back.

@@ -10,7 +10,7 @@
 mkdir -p "$WB_BUILD/test"
 : >"$WB_RESULTS"
 logs=$WB_BUILD/test
-# Where the time goes: "MIN:SS lane step" lines, printed at the end.
+# Where the time goes: "MIN:SS step" lines, printed before the summary.
 t0=$(date +%s)
 : >"$logs/timeline"
 tl() {
@@ -70,144 +70,22 @@ echo "series: $npatches patches"
 	done
 } | report
 
-# Two lanes: this shell builds (HEAD in every config, sparse, Debian's
-# config, then every patch before HEAD), while a second boots what the
-# builds made, as soon as each config is built: the boots leave a core
-# mostly idle, the builds use it. The boots use copies (build/boot/CONFIG)
-# because bisect.sh rebuilds the O= directories at older commits. The second
-# lane's report is printed after the builds'; its results count the same.
-lane=$logs/lane
-rm -rf "$lane" "${WB_BUILD:?}/boot"
-mkdir -p "$lane"
-# mark WHAT ok|fail: tell the boot lane; await WHAT: wait for it (true if ok).
-mark() { [ -e "$lane/$1.ok" ] || [ -e "$lane/$1.fail" ] || touch "$lane/$1.$2"; }
-await() {
-	while :; do
-		[ -e "$lane/$1.ok" ] && return 0
-		[ -e "$lane/$1.fail" ] && return 1
-		sleep 2
-	done
-}
-# The config a boot test boots.
-config_of() {
-	# shellcheck disable=SC1090
-	(CONFIG=s390x-qemu; . "$WB_TOP/tests/boot/$1.test"; echo "$CONFIG")
-}
-# stage CONFIG [NAME]: the kernel image and the modules of CONFIG's O=
-# directory, copied to build/boot/NAME (default CONFIG) for the boots.
-stage() {
-	local obj=$WB_OBJ/$1 dir=$WB_BUILD/boot/${2:-$1} image
-	# shellcheck disable=SC1090
-	image=$(. "$WB_TOP/configs/${1%%-*}.qemu" && echo "$KERNEL_IMAGE")
-	rm -rf "$dir"
-	mkdir -p "$dir/$(dirname "$image")"
-	cp "$obj/$image" "$dir/$image" &&
-		(cd "$obj" && find . -name '*.ko' -exec cp --parents -t "$dir" {} +)
-}
-# Configs with boot tests first, most tests first, so that boots start early.
-declare -A ntests
-for t in $tests; do
-	c=$(config_of "$t")
-	ntests[$c]=$((${ntests[$c]:-0} + 1))
-done
-boot_configs=$(for c in "${!ntests[@]}"; do echo "${ntests[$c]} $c"; done | sort -k1,1nr -k2 | cut -d' ' -f2)
-configs=$( (for c in $boot_configs; do grep -qx "$c" <<<"${configs// /$'\n'}" && echo "$c"; done
-	for c in $configs; do grep -qx "$c" <<<"$boot_configs" || echo "$c"; done) | tr '\n' ' ')
+tl static checks
+note "static checks"
+"$WB_TOP/scripts/static.sh" checkpatch | report
+"$WB_TOP/scripts/static.sh" submission | report
 
-boot_lane() {
-	WB_RESULTS=$lane/results.tsv
-	: >"$WB_RESULTS"
-	# Before bisect.sh checks out other commits: these read the tree at HEAD.
-	tl boots: static checks
-	note "static checks"
-	"$WB_TOP/scripts/static.sh" checkpatch | report
-	"$WB_TOP/scripts/static.sh" submission | report
-	mark static ok
-
-	note "boot tests"
-	local c t expect out
-	for c in $boot_configs; do
-		for t in $tests; do
-			[ "$(config_of "$t")" = "$c" ] || continue
-			if ! await guest || ! await "build-$c"; then
-				result FAIL "$t/boot" "not booted: build/$c or guest/build failed" | report
-				continue
-			fi
-			tl "boots: $t"
-			# shellcheck disable=SC1090
-			expect=$( (EXPECT=pass; . "$WB_TOP/tests/boot/$t.test"; echo "$EXPECT"))
-			if [ "$expect" = pass ]; then
-				"$WB_TOP/scripts/boot.sh" "$t" "$WB_BUILD/boot/$c" | report
-				continue
-			fi
-			# A runner self-test: the boot must fail, for the expected reason.
-			out=$("$WB_TOP/scripts/boot.sh" "$t" "$WB_BUILD/boot/$c" 2>&1 || true)
-			if grep -q $'^R\tFAIL' <<<"$out" && grep -q "^E.*$expect" <<<"$out"; then
-				result PASS "$t/detected"
-			else
-				mapfile -t lines <<<"$out"
-				result FAIL "$t/detected" "expected a failure reported as '$expect', got:" "${lines[@]}"
-			fi | report
-		done
-	done
-
-	[ $want_bench = 1 ] || return 0
-	note "benchmark: a short run, to check the CSV is well formed (timings are not judged)"
-	if ! await guest || ! await build-s390x-qemu || ! await base; then
-		result FAIL bench/csv "not run: build/s390x-qemu, guest/build or the base kernel failed" | report
-		return 0
-	fi
-	tl boots: benchmark check
-	out=$WB_BUILD/test/bench
-	if BENCH_OUT=$out BENCH_RUNS=1 BENCH_MIB=8 BENCH_SECONDS=1 BENCH_BS=4,1024 \
-		BENCH_OBJ=$WB_BUILD/boot/s390x-qemu BENCH_BASE_OBJ=$WB_BUILD/boot/base-s390x-qemu \
-		"$WB_TOP/scripts/bench.sh" >"$logs/bench.log" 2>&1; then
-		if msg=$(awk -f "$WB_TOP/scripts/bench-csv-check.awk" "$out/bench.csv" 2>&1); then
-			result PASS bench/csv
-		else
-			mapfile -t lines <<<"$msg"
-			result FAIL bench/csv "${lines[@]}"
-		fi
-	else
-		mapfile -t lines < <(tail -n 15 "$logs/bench.log")
-		result FAIL bench/csv "${lines[@]}" "full log: $logs/bench.log"
-	fi | report
-}
-
-# Its own process group (set -m), so that an interrupted make test stops its
-# boots too; a lane that is waiting sees the build lane gone and stops.
-set -m
-boot_lane >"$lane/out" 2>&1 &
-lane_pid=$!
-set +m
-detached=0
-finish() {
-	kill -- -"$lane_pid" 2>/dev/null || true
-	[ $detached = 0 ] || git -C "$WB_SRC" checkout -q -f work
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-tl builds: guest
-note "guest"
-result_cmd guest/build "$logs/guest.log" "$WB_TOP/scripts/guest.sh" | report
-if grep -q '^PASS	guest/build$' "$WB_RESULTS"; then mark guest ok; else mark guest fail; fi
-
-note "builds: HEAD"
+note "builds"
+# Every patch before HEAD first (bisect.sh leaves the tree at HEAD), then
+# HEAD itself, which is what the boot tests boot.
+tl builds: bisect
+"$WB_TOP/scripts/bisect.sh" $configs | report
 built=()
 for c in $configs; do
 	tl "builds: HEAD $c"
 	result_cmd "build/$c" "$logs/build-$c.log" "$WB_TOP/scripts/build.sh" "$c" | report
-	if grep -q "^PASS	build/$c\$" "$WB_RESULTS"; then
-		built+=("$c")
-		if [ -n "${ntests[$c]:-}" ]; then
-			if stage "$c"; then mark "build-$c" ok; else mark "build-$c" fail; fi
-		fi
-	fi
-	mark "build-$c" fail
+	if grep -q "^PASS	build/$c\$" "$WB_RESULTS"; then built+=("$c"); fi
 done
-for c in $boot_configs; do mark "build-$c" fail; done
 tl builds: sparse
 "$WB_TOP/scripts/static.sh" sparse "${built[@]}" | report
 
@@ -225,37 +103,101 @@ if ! DISTRO=$distro "$WB_TOP/scripts/distro.sh" 2>"$logs/distro.log" | report; t
 	result FAIL distro "${lines[@]}" "full log: $logs/distro.log" | report
 fi
 
-note "builds: every patch before HEAD"
-await static || true
-tl builds: bisect
-"$WB_TOP/scripts/bisect.sh" $configs | report
+tl guest
+note "guest"
+result_cmd guest/build "$logs/guest.log" "$WB_TOP/scripts/guest.sh" | report
 
-# The benchmark's unpatched kernel: the tag 'base' built where bisect.sh
-# left s390x-qemu, at the first patch, so only that patch is rebuilt.
-if [ $want_bench = 1 ] && grep -q '^PASS	build/s390x-qemu$' "$WB_RESULTS"; then
-	tl builds: base kernel for the benchmark
-	note "benchmark: the unpatched base in s390x-qemu's directory"
-	detached=1
-	if git -C "$WB_SRC" checkout -q --detach base &&
-		"$WB_TOP/scripts/build.sh" s390x-qemu >"$logs/build-base.log" 2>&1 &&
-		stage s390x-qemu base-s390x-qemu; then
-		mark base ok
-	else
-		mark base fail
-		mapfile -t lines < <(tail -n 15 "$logs/build-base.log")
-		result FAIL bench/base-build "${lines[@]}" "full log: $logs/build-base.log" | report
+note "boot tests"
+for t in $tests; do
+	# shellcheck disable=SC1090
+	cfg=$( (CONFIG=s390x-qemu; . "$WB_TOP/tests/boot/$t.test"; echo "$CONFIG"))
+	if ! grep -q "^PASS	build/$cfg\$" "$WB_RESULTS" ||
+		! grep -q '^PASS	guest/build$' "$WB_RESULTS"; then
+		result FAIL "$t/boot" "not booted: build/$cfg or guest/build failed" | report
+		continue
 	fi
-	git -C "$WB_SRC" checkout -q -f work
-	detached=0
-fi
-mark base fail
+	tl "boots: $t"
+	# shellcheck disable=SC1090
+	expect=$( (EXPECT=pass; . "$WB_TOP/tests/boot/$t.test"; echo "$EXPECT"))
+	if [ "$expect" = pass ]; then
+		"$WB_TOP/scripts/boot.sh" "$t" | report
+		continue
+	fi
+	# A runner self-test: the boot must fail, for the expected reason.
+	out=$("$WB_TOP/scripts/boot.sh" "$t" 2>&1 || true)
+	if grep -q $'^R\tFAIL' <<<"$out" && grep -q "^E.*$expect" <<<"$out"; then
+		result PASS "$t/detected"
+	else
+		mapfile -t lines <<<"$out"
+		result FAIL "$t/detected" "expected a failure reported as '$expect', got:" "${lines[@]}"
+	fi | report
+done
 
-note "boot tests and benchmark check (run alongside the builds)"
-tl builds: done
-tail -n +1 -f --pid="$lane_pid" "$lane/out"
-wait "$lane_pid" || true
-tl done
-cat "$lane/results.tsv" >>"$WB_RESULTS"
-note "where the time went (min:s since the start, both lanes)"
-sort -n "$logs/timeline" >&2
+# stage CONFIG NAME: the kernel image and the modules of CONFIG's O=
+# directory, copied to build/boot/NAME.
+stage() {
+	local obj=$WB_OBJ/$1 dir=$WB_BUILD/boot/$2 image
+	# shellcheck disable=SC1090
+	image=$(. "$WB_TOP/configs/${1%%-*}.qemu" && echo "$KERNEL_IMAGE")
+	rm -rf "$dir"
+	mkdir -p "$dir/$(dirname "$image")"
+	cp "$obj/$image" "$dir/$image" &&
+		(cd "$obj" && find . -name '*.ko' -exec cp --parents -t "$dir" {} +)
+}
+
+# The benchmark's unpatched kernel: the tag 'base' built in s390x-qemu's
+# O= directory, where only what the series changes is rebuilt, rather than
+# cold in a directory of its own as make bench does. It is copied to
+# build/boot/base-s390x-qemu, with HEAD's kernel beside it, and kept for the
+# next run while the base and the config stay the same. The O= directory's
+# image is removed afterwards, not to be booted as HEAD's (build.sh makes it
+# again). Nothing is built in a tree with changes that are not committed.
+base_kernel() {
+	local dir=$WB_BUILD/boot/base-s390x-qemu id image
+	id=$(git -C "$WB_SRC" rev-parse 'base^{tree}')-$(wb_fragments s390x-qemu | xargs cat | sha256sum | cut -c1-16)
+	[ "$(cat "$dir/.wb-id" 2>/dev/null)" != "$id" ] || return 0
+	[ -z "$(git -C "$WB_SRC" status --porcelain --untracked-files=no)" ] || {
+		echo "$WB_SRC has uncommitted changes: commit them first"
+		return 1
+	}
+	# shellcheck disable=SC1090
+	image=$(. "$WB_TOP/configs/s390x.qemu" && echo "$KERNEL_IMAGE")
+	# Called in a condition, where set -e does not apply: every step says.
+	trap 'git -C "$WB_SRC" checkout -q -f work' EXIT
+	git -C "$WB_SRC" checkout -q --detach base || return 1
+	"$WB_TOP/scripts/build.sh" s390x-qemu || return 1
+	stage s390x-qemu base-s390x-qemu || return 1
+	rm -f "$WB_OBJ/s390x-qemu/$image"
+	echo "$id" >"$dir/.wb-id"
+}
+
+if [ $want_bench = 0 ]; then
+	: # TESTS does not name it
+elif ! note "benchmark: a short run, to check the CSV is well formed (timings are not judged)" ||
+	! grep -q '^PASS	build/s390x-qemu$' "$WB_RESULTS"; then
+	result FAIL bench/csv "not run: build/s390x-qemu failed" | report
+else
+	tl benchmark check
+	out=$WB_BUILD/test/bench
+	: >"$logs/bench.log"
+	if stage s390x-qemu s390x-qemu >>"$logs/bench.log" 2>&1 &&
+		(base_kernel) >>"$logs/bench.log" 2>&1 &&
+		BENCH_OUT=$out BENCH_RUNS=1 BENCH_MIB=8 BENCH_SECONDS=1 BENCH_BS=4,1024 \
+			BENCH_OBJ=$WB_BUILD/boot/s390x-qemu BENCH_BASE_OBJ=$WB_BUILD/boot/base-s390x-qemu \
+			"$WB_TOP/scripts/bench.sh" >>"$logs/bench.log" 2>&1; then
+		if msg=$(awk -f "$WB_TOP/scripts/bench-csv-check.awk" "$out/bench.csv" 2>&1); then
+			result PASS bench/csv
+		else
+			mapfile -t lines <<<"$msg"
+			result FAIL bench/csv "${lines[@]}"
+		fi
+	else
+		mapfile -t lines < <(tail -n 15 "$logs/bench.log")
+		result FAIL bench/csv "${lines[@]}" "full log: $logs/bench.log"
+	fi | report
+fi
+
+tl "all done"
+note "where the time went (min:s since the start)"
+cat "$logs/timeline" >&2
 summary
