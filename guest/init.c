@@ -855,7 +855,7 @@ static bool hp_wait_back(struct hp_fn *f, int seq, const char *id)
 {
 	double t0 = now();
 	bool again = false;
-	int err = 0;
+	int err;
 
 	do {
 		err = 0;

@@ -32,17 +32,9 @@ if [ -n "$cross" ] && ! command -v "${cross}gcc" >/dev/null; then
 	die "${cross}gcc not found: run 'make deps' to install the cross compiler"
 fi
 
-# Fragments in order, includes first.
-frags=()
-add_frag() {
-	local f=$WB_TOP/configs/$1 inc
-	[ -f "$f" ] || die "configs/$1 not found"
-	for inc in $(sed -n 's/^# include: *//p' "$f"); do
-		add_frag "$inc"
-	done
-	frags+=("$f")
-}
-add_frag "$cfg.config"
+# Fragments in order, includes first (a missing one ends the build here).
+fraglist=$(wb_fragments "$cfg")
+mapfile -t frags <<<"$fraglist"
 
 mk=(make -s -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" -j"$WB_JOBS")
 mkdir -p "$obj"

@@ -41,6 +41,7 @@ wb_configs() {
 # A config's fragment files, those it includes ("# include:") first.
 wb_fragments() {
 	local f=$WB_TOP/configs/$1.config inc
+	[ -f "$f" ] || die "configs/$1.config not found"
 	for inc in $(sed -n 's/^# include: *//p' "$f"); do
 		wb_fragments "${inc%.config}"
 	done
