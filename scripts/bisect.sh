@@ -43,6 +43,43 @@ unchanged() {
 	echo "$tree" >"$obj/.wb-built-tree"
 }
 
+# "# bisect: HEAD" marks a config built at HEAD only (make test builds it),
+# as its build of every patch would compile nothing differently from the
+# config it includes: it must not change the value of any symbol that a
+# file the series touches tests. That is checked here, on the two .configs
+# at HEAD, as one result; a failure names the files and symbols.
+head_only() {
+	local cfg=$1 inc a b syms used bad
+	inc=$(sed -n 's/^# include: *//p' "$WB_TOP/configs/$cfg.config" | head -n 1)
+	inc=${inc%.config}
+	if [ -z "$inc" ]; then
+		result FAIL "bisect/$cfg/head-only" "configs/$cfg.config says 'bisect: HEAD' but includes no config that is built for every patch"
+		return
+	fi
+	for c in "$cfg" "$inc"; do
+		if ! "$WB_TOP/scripts/build.sh" "$c" -- olddefconfig >"$logs/$c-config.log" 2>&1; then
+			result FAIL "bisect/$cfg/head-only" "cannot configure $c: see $logs/$c-config.log"
+			return
+		fi
+	done
+	a=$WB_OBJ/$cfg/.config b=$WB_OBJ/$inc/.config
+	# Symbols whose values differ ("is not set" and absent are the same).
+	syms=$(join -a1 -a2 -e n -o 0,1.2,2.2 \
+		<(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' "$a" | sort) \
+		<(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' "$b" | sort) |
+		awk '$2 != $3 { print $1 }')
+	used=$(git diff --no-renames --name-only --diff-filter=AM base..HEAD -- '*.c' '*.h' '*Kconfig*' '*Makefile*' |
+		xargs -r grep -HowE 'CONFIG_[A-Za-z0-9_]+' | sed -E 's/_MODULE$//' | sort -u)
+	bad=$(awk 'NR == FNR { s[$1] = 1; next } { split($0, p, ":"); if (p[2] in s) print "  " $0 }' \
+		<(echo "$syms") <(echo "$used"))
+	if [ -n "$bad" ]; then
+		mapfile -t lines <<<"$bad"
+		result FAIL "bisect/$cfg/head-only" "files of the series test symbols $cfg sets otherwise than $inc, so every patch must be built in it:" "${lines[@]}"
+	else
+		result PASS "bisect/$cfg/head-only"
+	fi
+}
+
 # A stamp is valid for what the config's fragments ask, its own and those it
 # includes, so that editing one config does not rebuild the others.
 declare -A keys
@@ -52,12 +89,21 @@ done
 stamps=$WB_BUILD/stamps
 logs=$WB_BUILD/test/bisect
 mkdir -p "$stamps" "$logs"
+per_patch=()
+for cfg in "$@"; do
+	if grep -qx '# bisect: HEAD' "$WB_TOP/configs/$cfg.config"; then
+		head_only "$cfg"
+	else
+		per_patch+=("$cfg")
+	fi
+done
+[ ${#per_patch[@]} -gt 0 ] || exit 0
 n=0
 for c in "${commits[@]}"; do
 	n=$((n + 1))
 	subj=$(git log -1 --format=%f "$c" | cut -c1-52)
 	tree=$(git rev-parse "$c^{tree}")
-	for cfg in "$@"; do
+	for cfg in "${per_patch[@]}"; do
 		name=bisect/$cfg/$(printf '%04d' "$n")-$subj
 		key=${keys[$cfg]}
 		if [ -f "$stamps/$cfg-$tree-$key" ]; then

@@ -52,7 +52,11 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.wb-config" 2>/dev/null)" != "$stam
 	"${mk[@]}" olddefconfig >/dev/null
 	# An option the tree does not define at all (one the series adds, when
 	# building the base) is left out; any other must come out as asked.
+	# A later fragment may set again what an earlier one set (a config
+	# that includes another leaving some of it out): the last value counts,
+	# as it does for merge_config.sh.
 	bad=$(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p;s/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 n/p' |
+		awk '{ if (!($1 in v)) order[n++] = $1; v[$1] = $2 } END { for (i = 0; i < n; i++) print order[i], v[order[i]] }' |
 		while read -r sym val; do
 			have=$(sed -n "s/^$sym=//p" "$obj/.config")
 			[ -n "$have" ] || have=n

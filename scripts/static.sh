@@ -106,54 +106,94 @@ kerneldoc() {
 	rm -f "$logs/kdoc.base"
 }
 
-# Warnings of one object, without line numbers and paths, so that base and
-# series compare. Fails if the object does not compile.
+# warnings SRC OBJ CONFIG SUFFIX FILE...: the warnings of each FILE's object,
+# built with C=2 W=1, in build/test/static/CONFIG-FILE.SUFFIX (FILE with
+# _ for /), without line numbers or the tree's path, so that base and series
+# compare; FILE.SUFFIX.failed marks one that does not compile, its file then
+# holds the errors. One make builds them all: -k, so that a failure stops
+# no other, and -Otarget, so that each object's output comes in one piece
+# after the "CC" line that names it (a header's warnings count for the
+# object that includes it).
 warnings() {
-	local src=$1 obj=$2 cfg=$3 file=$4 karch cross
+	local src=$1 obj=$2 cfg=$3 sfx=$4 karch cross f m
+	shift 4
 	read -r karch cross < <(wb_arch_of "$cfg")
-	rm -f "$obj/${file%.c}.o"
-	make -s -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" \
-		C=2 W=1 "${file%.c}.o" 2>&1 |
-		{ grep -E 'warning|error' || true; } |
-		sed -E "s|^.*/?${file}:[0-9]+(:[0-9]+)?:|${file}:|; s|^${src}/||" |
-		sort -u
+	for f in "$@"; do
+		m=$logs/$cfg-${f//\//_}.$sfx
+		rm -f "$obj/${f%.c}.o" "$m.failed"
+		: >"$m"
+	done
+	make -k -Otarget -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" \
+		-j"$WB_JOBS" C=2 W=1 "${@/%.c/.o}" >"$logs/$cfg-make.$sfx.log" 2>&1 || true
+	awk -v src="$src/" -v pre="$logs/$cfg-" -v sfx=".$sfx" '
+	/^  CC( \[M\])? +[^ ]+\.o$/ { cur = $NF; sub(/\.o$/, ".c", cur); next }
+	# make'"'"'s own lines (-k lists every goal "not remade" after an error)
+	/^make(\[[0-9]+\])?: / { next }
+	cur != "" && /warning|error/ {
+		line = $0
+		p = index(line, cur ":")
+		if (p > 0) {
+			rest = substr(line, p + length(cur) + 1)
+			sub(/^[0-9]+(:[0-9]+)?:/, "", rest)
+			line = cur ":" rest
+		} else if (index(line, src) == 1) {
+			line = substr(line, length(src) + 1)
+		}
+		f = cur
+		gsub("/", "_", f)
+		print line >(pre f sfx)
+	}' "$logs/$cfg-make.$sfx.log"
+	for f in "$@"; do
+		m=$logs/$cfg-${f//\//_}.$sfx
+		sort -u -o "$m" "$m"
+		[ -f "$obj/${f%.c}.o" ] || touch "$m.failed"
+	done
 }
 
 sparse() {
-	local cfg file base_obj new
+	local cfg file base_obj new m
 	command -v sparse >/dev/null || die "sparse not found: run 'make deps'"
 	mapfile -t files < <(git -C "$WB_SRC" diff --no-renames --name-only --diff-filter=AM base..HEAD -- '*.c')
 	[ ${#files[@]} -gt 0 ] || return 0
 	"$WB_TOP/scripts/basetree.sh" >&2
 	for cfg in "$@"; do
 		base_obj=$WB_OBJ/base-$cfg
-		prepared=0
+		# Only files this config builds.
+		built=()
 		for file in "${files[@]}"; do
-			# Only files this config builds.
-			[ -f "$WB_OBJ/$cfg/${file%.c}.o" ] || continue
-			if ! warnings "$WB_SRC" "$WB_OBJ/$cfg" "$cfg" "$file" >"$logs/$cfg-${file//\//_}.series"; then
-				mapfile -t lines <"$logs/$cfg-${file//\//_}.series"
+			[ -f "$WB_OBJ/$cfg/${file%.c}.o" ] && built+=("$file")
+		done
+		[ ${#built[@]} -gt 0 ] || continue
+		warnings "$WB_SRC" "$WB_OBJ/$cfg" "$cfg" series "${built[@]}"
+		# The base's warnings excuse the series' own, so they are only
+		# needed for a file that warns, and the base's build directory
+		# is prepared only then. A file the base lacks, or does not
+		# build in this config (its compile fails there, as dma-iommu.c
+		# on s390 without IOMMU_DMA), has none: all of the series' count.
+		warned=()
+		for file in "${built[@]}"; do
+			m=$logs/$cfg-${file//\//_}
+			: >"$m.base"
+			[ -s "$m.series" ] && [ ! -e "$m.series.failed" ] &&
+				[ -f "$WB_BASE_SRC/$file" ] && warned+=("$file")
+		done
+		if [ ${#warned[@]} -gt 0 ]; then
+			"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" -- prepare >&2 ||
+				die "cannot prepare the base for $cfg"
+			warnings "$WB_BASE_SRC" "$base_obj" "$cfg" base "${warned[@]}"
+			for file in "${warned[@]}"; do
+				m=$logs/$cfg-${file//\//_}
+				[ ! -e "$m.base.failed" ] || : >"$m.base"
+			done
+		fi
+		for file in "${built[@]}"; do
+			m=$logs/$cfg-${file//\//_}
+			if [ -e "$m.series.failed" ]; then
+				mapfile -t lines <"$m.series"
 				result FAIL "sparse-w1/$cfg/$file" "does not compile with C=2 W=1:" "${lines[@]}"
 				continue
 			fi
-			# The base's warnings excuse the series' own, so they are
-			# only needed for a file that warns, and the base's build
-			# directory is prepared only then. A file the base lacks, or
-			# does not build in this config (its compile fails there, as
-			# dma-iommu.c on s390 without IOMMU_DMA), has none: all of
-			# the series' count.
-			if [ -s "$logs/$cfg-${file//\//_}.series" ] && [ -f "$WB_BASE_SRC/$file" ]; then
-				if [ $prepared = 0 ]; then
-					"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" -- prepare >&2 ||
-						die "cannot prepare the base for $cfg"
-					prepared=1
-				fi
-				warnings "$WB_BASE_SRC" "$base_obj" "$cfg" "$file" >"$logs/$cfg-${file//\//_}.base" ||
-					: >"$logs/$cfg-${file//\//_}.base"
-			else
-				: >"$logs/$cfg-${file//\//_}.base"
-			fi
-			new=$(comm -13 "$logs/$cfg-${file//\//_}.base" "$logs/$cfg-${file//\//_}.series")
+			new=$(comm -13 "$m.base" "$m.series")
 			if [ -z "$new" ]; then
 				result PASS "sparse-w1/$cfg/$file"
 			else
