@@ -3,7 +3,8 @@
 #
 #   make run      build and boot the patched kernel, run the DMA workload and
 #                 say what the IOMMU did
-#   make test     every check: static, builds, bisectability, boot tests
+#   make test     every check: static, builds, boot tests, benchmark CSV
+#   make bisect   every patch of the series builds in every config
 #   make bench    the series against the unpatched base, side by side
 #   make tree     the Debian base as a git tree (build/src/linux) + patches/
 #   make export   write the tree's commits since 'base' back to patches/
@@ -19,7 +20,7 @@ S := scripts
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all run test bench tree export build distro guest boot deps clean
+.PHONY: all run test bisect bench tree export build distro guest boot deps clean
 
 all: run
 
@@ -49,6 +50,9 @@ run: deps
 
 test: deps
 	@$(S)/test.sh
+
+bisect: deps
+	@$(S)/test.sh bisect
 
 clean:
 	rm -rf build
