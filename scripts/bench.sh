@@ -32,7 +32,9 @@ if [ -z "$series_obj$base_obj" ]; then
 	"$WB_TOP/scripts/tree.sh" >&2
 	"$WB_TOP/scripts/basetree.sh" >&2
 	"$WB_TOP/scripts/build.sh" "$cfg" >&2
-	"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" >&2
+	# The unpatched kernel's image only: no benchmark boot loads a module.
+	"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" -- \
+		"$(basename "$(. "$WB_TOP/configs/${cfg%%-*}.qemu" && echo "$KERNEL_IMAGE")")" >&2
 	"$WB_TOP/scripts/guest.sh" >&2
 elif [ -z "$series_obj" ] || [ -z "$base_obj" ]; then
 	die "BENCH_OBJ and BENCH_BASE_OBJ go together: set both or neither"

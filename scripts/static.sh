@@ -19,18 +19,28 @@ logs=$WB_BUILD/test/static
 mkdir -p "$logs"
 
 checkpatch() {
-	local p name out dict
+	local p name dict dir
 	dict=$(dpkg -L codespell 2>/dev/null | grep -m1 '/dictionary\.txt$' || true)
 	[ -n "$dict" ] || die "codespell's dictionary not found: run 'make deps'"
 	local series
 	series=$(wb_series)
+	# One checkpatch per core (each is one process); results in order.
+	dir=$logs/checkpatch
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	for p in $series; do echo "$p"; done |
+		xargs -r -P "$WB_JOBS" -I{} sh -c \
+			'"$1" --strict --root "$2" --quiet --show-types --codespell \
+				--codespellfile "$3" "$4" >"$5/$(basename "$4").out" 2>&1
+			echo $? >"$5/$(basename "$4").rc"' \
+			sh "$WB_SRC/scripts/checkpatch.pl" "$WB_SRC" "$dict" {} "$dir"
 	for p in $series; do
 		name=checkpatch/$(basename "$p" .patch)
-		if out=$("$WB_SRC/scripts/checkpatch.pl" --strict --root "$WB_SRC" --quiet \
-			--show-types --codespell --codespellfile "$dict" "$p" 2>&1); then
+		if [ "$(cat "$dir/$(basename "$p").rc" 2>/dev/null)" = 0 ]; then
 			result PASS "$name"
 		else
-			mapfile -t lines <<<"$out"
+			mapfile -t lines < <(cat "$dir/$(basename "$p").out" 2>/dev/null ||
+				echo "checkpatch did not run")
 			result FAIL "$name" "${lines[@]}"
 		fi
 	done
