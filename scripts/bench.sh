@@ -33,6 +33,7 @@ if [ -z "$series_obj$base_obj" ]; then
 	"$WB_TOP/scripts/basetree.sh" >&2
 	"$WB_TOP/scripts/build.sh" "$cfg" >&2
 	# The unpatched kernel's image only: no benchmark boot loads a module.
+	# shellcheck disable=SC1090
 	"$WB_TOP/scripts/build.sh" "$cfg" "$WB_BASE_SRC" "$base_obj" -- \
 		"$(basename "$(. "$WB_TOP/configs/${cfg%%-*}.qemu" && echo "$KERNEL_IMAGE")")" >&2
 	"$WB_TOP/scripts/guest.sh" >&2
