@@ -24,7 +24,10 @@ while IFS=$'\t' read -r sha who; do
 		die "commit $(git -C "$WB_SRC" log -1 --format='%h ("%s")' "$sha") is by $who, not by the series identity $want (identity.conf)"
 done < <(git -C "$WB_SRC" log --format=$'%H\t%an <%ae>' base..HEAD)
 
+prefix=PATCH
+[ "$WB_SERIES_VERSION" -le 1 ] || prefix="PATCH v$WB_SERIES_VERSION"
 git -C "$WB_SRC" -c core.abbrev=12 format-patch -q --numbered \
+	--subject-prefix="$prefix" \
 	--zero-commit --no-signature -o "$tmp/p" base..HEAD >/dev/null
 mkdir -p "$tmp/p"
 {
@@ -43,7 +46,7 @@ mkdir -p "$tmp/c"
 	echo "From: $want"
 	echo "Date: $(git -C "$WB_SRC" log -1 --format=%aD HEAD)"
 	# Numbered as format-patch numbers the patches: as wide as the count.
-	printf 'Subject: [PATCH %0*d/%d] %s\n\n' ${#npatches} 0 "$npatches" "$(head -n 1 "$cover_txt")"
+	printf 'Subject: [%s %0*d/%d] %s\n\n' "$prefix" ${#npatches} 0 "$npatches" "$(head -n 1 "$cover_txt")"
 	tail -n +3 "$cover_txt"
 	echo
 	echo "Based on $(cat "$WB_SRC/.git/wb-base-version" 2>/dev/null || echo "the tag 'base'")."

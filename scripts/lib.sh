@@ -10,6 +10,9 @@ WB_BASE_SRC=$WB_BUILD/src/base      # git worktree of the tag 'base'
 WB_OBJ=$WB_BUILD/obj                # O= directories, one per tree and config
 WB_JOBS=${WB_JOBS:-$(nproc)}
 WB_DEB_PKG=linux-source-6.1
+# The version of the series that patches/ holds ([PATCH v2 NN/MM] when above 1);
+# the cover letter's changelog says what changed from the one before.
+WB_SERIES_VERSION=2
 
 die() {
 	echo "error: $*" >&2
