@@ -6,8 +6,11 @@
 # Once QEMU has ended, scripts/judge.sh gives the verdict from the console
 # log: NAME/boot for the boot itself (it fails on a timeout, a panic, a guest
 # that did not finish, or a kernel log line that matches tests/log-patterns),
-# the KTAP results as scripts/ktap.awk gives them, NAME/log-N for LOG_EXPECT
-# and NAME/results for MIN_RESULTS. Logs stay in build/runs/NAME/.
+# the KTAP results as scripts/ktap.awk gives them (a SKIP fails unless the
+# test's ALLOW_SKIP names that result, without the run's NAME: see
+# wb_load_test in lib.sh), NAME/log-N for LOG_EXPECT and NAME/results for
+# MIN_RESULTS. WB_ALLOW_SKIP names more results that may skip in this run
+# (bench.sh's boots of the base). Logs stay in build/runs/NAME/.
 . "$(dirname "$0")/lib.sh"
 
 test=${1:?usage: boot.sh TEST [OBJ] [NAME] [EXTRA_APPEND]}
@@ -101,4 +104,4 @@ echo "$rc" >"$run/qemu.status"
 sed -i 's/\r$//' "$run/console.log"
 
 "$WB_TOP/scripts/judge.sh" -n "$name" -s "$rc" -e "$run/qemu.err" -o "$run/results" \
-	"$tfile" "$run/console.log"
+	-a "${WB_ALLOW_SKIP:-}" "$tfile" "$run/console.log"

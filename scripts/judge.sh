@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The verdict on one boot, from what it left behind; no QEMU is needed.
-#   judge.sh [-n NAME] [-s STATUS] [-e QEMU_ERR] [-o RESULTS] TEST CONSOLE_LOG
+#   judge.sh [-n NAME] [-s STATUS] [-e QEMU_ERR] [-o RESULTS] [-a NAMES] TEST CONSOLE_LOG
 # TEST is a test name as boot.sh takes it (blk, bench/blk) or the path of a
 # .test file; CONSOLE_LOG is the guest's console as QEMU wrote it.
 #   -n NAME      the run's name, which prefixes every result (default: TEST's
@@ -10,25 +10,30 @@
 #   -e QEMU_ERR  QEMU's standard error, quoted when STATUS is not 0
 #                (default: qemu.err beside the log)
 #   -o RESULTS   also write the results there, without the run's name
+#   -a NAMES     results that may be SKIP in this run besides the test's
+#                ALLOW_SKIP (boot.sh passes WB_ALLOW_SKIP)
 # Prints scripts/results.sh's R and E lines, as boot.sh always has:
 #   NAME/boot     the boot itself: it fails on a timeout, on QEMU failing, on
 #                 a panic, on a guest that did not finish (no "wb: done") and
 #                 on a kernel log line that matches tests/log-patterns
 #   NAME/...      every KTAP result of the guest and of the kernel, as
-#                 scripts/ktap.awk gives them
+#                 scripts/ktap.awk gives them, except that a SKIP fails unless
+#                 the test allows that very result: ALLOW_SKIP names results
+#                 as ktap.awk does, without the run's name (see wb_load_test)
 #   NAME/log-N    the test's Nth LOG_EXPECT regex matches a kernel log line
 #   NAME/results  printed only when there are fewer results than MIN_RESULTS
 # Exits 0 once it has given a verdict, whichever it is.
 . "$(dirname "$0")/lib.sh"
 
-usage="usage: judge.sh [-n NAME] [-s STATUS] [-e QEMU_ERR] [-o RESULTS] TEST CONSOLE_LOG"
-name='' rc='' qerr='' out=''
-while getopts n:s:e:o: opt; do
+usage="usage: judge.sh [-n NAME] [-s STATUS] [-e QEMU_ERR] [-o RESULTS] [-a NAMES] TEST CONSOLE_LOG"
+name='' rc='' qerr='' out='' allow_more=''
+while getopts n:s:e:o:a: opt; do
 	case "$opt" in
 	n) name=$OPTARG ;;
 	s) rc=$OPTARG ;;
 	e) qerr=$OPTARG ;;
 	o) out=$OPTARG ;;
+	a) allow_more=$OPTARG ;;
 	*) die "$usage" ;;
 	esac
 done
@@ -97,9 +102,48 @@ else
 	printf 'E\t%s/boot\tlogs: %s\n' "$name" "$run"
 fi
 
-# The KTAP results.
+# The KTAP results. A SKIP the test does not allow by name is a FAIL,
+# explained by the reason the skip gave.
 res=$tmp/results
-awk -f "$WB_TOP/scripts/ktap.awk" "$console" >"$res"
+awk -f "$WB_TOP/scripts/ktap.awk" "$console" |
+	awk -F'\t' -v con="$console" -v allow="$ALLOW_SKIP $allow_more" -v tname="${tfile#"$WB_TOP"/}" '
+	BEGIN {
+		n = split(allow, a, " ")
+		for (i = 1; i <= n; i++)
+			ok[a[i]] = 1
+		# The reason of every skip, by the name on its own line.
+		while ((getline line <con) > 0) {
+			sub(/^\[ *[0-9]+\.[0-9]+\] /, "", line)
+			sub(/^ +/, "", line)
+			if (line !~ /^(not )?ok [0-9]+ / || !match(line, / *# *[Ss][Kk][Ii][Pp]/))
+				continue
+			why = substr(line, RSTART + RLENGTH)
+			leaf = substr(line, 1, RSTART - 1)
+			sub(/^(not )?ok [0-9]+ *(- )?/, "", leaf)
+			sub(/ +$/, "", leaf)
+			sub(/^ +/, "", why)
+			reason[leaf] = why
+		}
+		close(con)
+	}
+	# The reason of the skip that gave result n: its name or the longest
+	# one that ends n after a dot (a subtest of a parent).
+	function reason_of(n,    l, best, s) {
+		best = ""
+		for (l in reason) {
+			s = length(n) - length(l)
+			if ((n == l || (s > 0 && substr(n, s) == "." l)) && length(l) > length(best))
+				best = l
+		}
+		return (best == "" || reason[best] == "") ? "no reason given" : reason[best]
+	}
+	$1 == "R" && $2 == "SKIP" && !($3 in ok) {
+		printf "R\tFAIL\t%s\n", $3
+		printf "E\t%s\tskipped (%s): a FAIL, as %s does not allow this result to skip (ALLOW_SKIP)\n",
+			$3, reason_of($3), tname
+		next
+	}
+	{ print }' >"$res"
 for i in "${!LOG_EXPECT[@]}"; do
 	if grep -E -e "${LOG_EXPECT[$i]}" "$tmp/kernel.log" >/dev/null; then
 		printf 'R\tPASS\tlog-%d\n' $((i + 1))
