@@ -3,25 +3,19 @@
 # TEST is tests/boot/TEST.test; OBJ the O= directory of the kernel to boot
 # (default build/obj/<the test's CONFIG>); NAME names the run and its results
 # (default TEST); EXTRA_APPEND is added to the kernel command line.
-# Prints results as scripts/ktap.awk does, plus NAME/boot for the boot itself:
-# it fails on a timeout, a guest that did not finish, or a kernel log line
-# that matches tests/log-patterns. Logs stay in build/runs/NAME/.
+# Once QEMU has ended, scripts/judge.sh gives the verdict from the console
+# log: NAME/boot for the boot itself (it fails on a timeout, a panic, a guest
+# that did not finish, or a kernel log line that matches tests/log-patterns),
+# the KTAP results as scripts/ktap.awk gives them (a SKIP fails unless the
+# test's ALLOW_SKIP names that result, without the run's NAME: see
+# wb_load_test in lib.sh), NAME/log-N for LOG_EXPECT and NAME/results for
+# MIN_RESULTS. WB_ALLOW_SKIP names more results that may skip in this run
+# (bench.sh's boots of the base). Logs stay in build/runs/NAME/.
 . "$(dirname "$0")/lib.sh"
 
 test=${1:?usage: boot.sh TEST [OBJ] [NAME] [EXTRA_APPEND]}
-# A plain name is a boot test in tests/boot/; DIR/NAME is tests/DIR/NAME.test.
-case "$test" in
-*/*) tfile=$WB_TOP/tests/$test.test ;;
-*) tfile=$WB_TOP/tests/boot/$test.test ;;
-esac
-[ -f "$tfile" ] || die "unknown test '$test' (known: $(cd "$WB_TOP/tests/boot" && ls -1 | sed -n 's/\.test$//p' | tr '\n' ' '))"
-CONFIG=s390x-qemu DEVICES= APPEND= TIMEOUT=600 DISK_MIB=256 EXPECT=pass DESC= MIN_RESULTS=0
-# Modules of the kernel under test (paths in OBJ) the guest finds in /lib/modules/.
-MODULES=
-# Extended regexes the kernel log must match, one line each (a test sets it).
-LOG_EXPECT=()
-# shellcheck disable=SC1090
-. "$tfile"
+tfile=$(wb_test_file "$test")
+wb_load_test "$tfile"
 # WB_DEVICES replaces the test's devices (the benchmark's no-IOMMU limit).
 DEVICES=${WB_DEVICES:-$DEVICES}
 obj=${2:-$WB_OBJ/$CONFIG}
@@ -106,57 +100,8 @@ wpid=$!
 wait "$qpid" || rc=$?
 wait "$wpid" || true
 echo "$(($(date +%s) - start))" >"$run/seconds"
+echo "$rc" >"$run/qemu.status"
 sed -i 's/\r$//' "$run/console.log"
 
-# The boot's own verdict.
-why=()
-if [ $rc = 124 ] || [ $rc = 137 ]; then
-	why+=("timeout: no power-off within ${TIMEOUT}s, the guest hung")
-elif [ $rc != 0 ]; then
-	why+=("$QEMU_BIN exited with status $rc: $(head -c 300 "$run/qemu.err")")
-fi
-if grep -q 'Kernel panic' "$run/console.log"; then
-	why+=("the guest panicked: $(grep -m1 'Kernel panic' "$run/console.log" | cut -c1-200)")
-fi
-if ! grep -q '^wb: done' "$run/console.log"; then
-	grep -q '^wb: init started' "$run/console.log" ||
-		why+=("the guest's init never started")
-	why+=("the guest did not finish its workloads")
-fi
-pat=$(grep -v '^#' "$WB_TOP/tests/log-patterns" | grep -v '^$' | paste -sd'|')
-# A kernel line may start in the middle of a line the guest was writing.
-bad=$(grep -E '\[ *[0-9]+\.[0-9]+\] ' "$run/console.log" | grep -E -m5 -e "$pat" || true)
-[ -z "$bad" ] || why+=("kernel log reports a problem")
-
-if [ ${#why[@]} = 0 ]; then
-	printf 'R\tPASS\t%s/boot\n' "$name"
-else
-	printf 'R\tFAIL\t%s/boot\n' "$name"
-	for w in "${why[@]}"; do printf 'E\t%s/boot\t%s\n' "$name" "$w"; done
-	if [ -n "$bad" ]; then
-		while IFS= read -r l; do printf 'E\t%s/boot\t%s\n' "$name" "$l"; done <<<"$bad"
-	else
-		tail -n 12 "$run/console.log" | while IFS= read -r l; do
-			printf 'E\t%s/boot\t| %s\n' "$name" "$l"
-		done
-	fi
-	printf 'E\t%s/boot\tlogs: %s\n' "$name" "$run"
-fi
-awk -f "$WB_TOP/scripts/ktap.awk" "$run/console.log" >"$run/results"
-for i in "${!LOG_EXPECT[@]}"; do
-	# No grep -q: it would stop reading early, and under pipefail the
-	# first grep's SIGPIPE would fail a line that matched.
-	if grep -E '\[ *[0-9]+\.[0-9]+\] ' "$run/console.log" | grep -E -e "${LOG_EXPECT[$i]}" >/dev/null; then
-		printf 'R\tPASS\tlog-%d\n' $((i + 1))
-	else
-		printf 'R\tFAIL\tlog-%d\nE\tlog-%d\tno kernel log line matches: %s\n' \
-			$((i + 1)) $((i + 1)) "${LOG_EXPECT[$i]}"
-	fi
-done >>"$run/results"
-awk -F'\t' -v OFS='\t' -v p="$name/" '{ if ($1 == "R") $3 = p $3; else $2 = p $2; print }' "$run/results"
-# A run that reports fewer results than the test promises did not run them.
-n=$(grep -c '^R' "$run/results" || true)
-if [ "$n" -lt "$MIN_RESULTS" ]; then
-	printf 'R\tFAIL\t%s/results\nE\t%s/results\t%s results, the test promises at least %s\n' \
-		"$name" "$name" "$n" "$MIN_RESULTS"
-fi
+"$WB_TOP/scripts/judge.sh" -n "$name" -s "$rc" -e "$run/qemu.err" -o "$run/results" \
+	-a "${WB_ALLOW_SKIP:-}" "$tfile" "$run/console.log"

@@ -85,3 +85,36 @@ wb_identity() {
 	[ -n "${SERIES_AUTHOR_NAME:-}" ] && [ -n "${SERIES_AUTHOR_EMAIL:-}" ] ||
 		die "identity.conf must set SERIES_AUTHOR_NAME and SERIES_AUTHOR_EMAIL"
 }
+
+# Read a boot test's .test file into the variables boot.sh and judge.sh use,
+# the defaults first (a file sets only what its test needs).
+wb_load_test() {
+	# shellcheck disable=SC2034
+	{
+		CONFIG=s390x-qemu DEVICES='' APPEND='' TIMEOUT=600 DISK_MIB=256 EXPECT=pass DESC='' MIN_RESULTS=0
+		# Modules of the kernel under test (paths in OBJ) the guest finds in /lib/modules/.
+		MODULES=''
+		# Extended regexes the kernel log must match, one line each (a test sets it).
+		LOG_EXPECT=()
+		# The results that may be SKIP, by name as the guest or the kernel
+		# reports them (without the run's name: "stats.0001:00:00.0-rpcit-kinds",
+		# "kunit.s390-iommu.s390_iommu_test_default_domain"), separated by
+		# spaces. Any other SKIP fails (scripts/judge.sh): a skip is where a
+		# broken series lands, so a test allows only what a correct one may give.
+		ALLOW_SKIP=''
+	}
+	# shellcheck disable=SC1090
+	. "$1"
+}
+
+# The .test file of a test: a plain name is a boot test in tests/boot/,
+# DIR/NAME is tests/DIR/NAME.test.
+wb_test_file() {
+	local f
+	case "$1" in
+	*/*) f=$WB_TOP/tests/$1.test ;;
+	*) f=$WB_TOP/tests/boot/$1.test ;;
+	esac
+	[ -f "$f" ] || die "unknown test '$1' (known: $(cd "$WB_TOP/tests/boot" && ls -1 | sed -n 's/\.test$//p' | tr '\n' ' '))"
+	echo "$f"
+}

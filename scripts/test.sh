@@ -82,6 +82,10 @@ fi
 		fi
 	done
 
+	# The judge of a boot against its saved console logs (tests/judge/):
+	# every detector shown to fire, and a good boot to pass, without QEMU.
+	"$WB_TOP/scripts/judge-test.sh"
+
 	# Command-line mistakes end with a message and a non-zero exit.
 	for args in "build.sh nosuchconfig" "boot.sh nosuchtest"; do
 		name="cli/${args// /-}"
