@@ -1985,8 +1985,9 @@ static bool blk_verify(const char *why)
 /*
  * RPCIT "insufficient resources", injected through fail_zpci_rpcit while the
  * DMA map benchmark maps on the spare function. A single failure is absorbed:
- * the driver flushes globally and retries, and the benchmark sees nothing. A
- * persistent failure fails the mappings, and the benchmark reports an error;
+ * the driver refreshes globally, which makes the new mapping valid too, and
+ * the benchmark sees nothing. A persistent failure (the global refresh
+ * refused as well) fails the mappings, and the benchmark reports an error;
  * every page mapped is unmapped again, and once injection stops mappings work.
  * Needs zPCI statistics (wb.stats=1) and CONFIG_FAIL_ZPCI_RPCIT.
  */
@@ -2014,7 +2015,7 @@ static void wl_rpcitfail(void)
 		return;
 	}
 
-	/* One failure: the retry after a global flush must succeed. */
+	/* One failure: the global refresh that answers it must succeed. */
 	g0 = global_rpcits();
 	ok = fail_rpcit(100, 1) && bench_run(1, 1, 1, out, sizeof(out), &status) &&
 	     WIFEXITED(status) && !WEXITSTATUS(status);
