@@ -1505,6 +1505,115 @@ static void wl_err_recover(void)
 	hp_error_then(false);
 }
 
+/* ---------- workload: nodomain ---------- */
+
+#define FAILSLAB "/sys/kernel/debug/failslab"
+
+/*
+ * Let the next @times allocations from the slab caches marked for failslab
+ * fail, those that may sleep too; 0 stops it. The boot marks the cache of the
+ * translation tables' root (slub_debug=A,PCI_DMA_region_tables), which an
+ * s390 DMA domain allocates first.
+ */
+static bool fail_slab(int times)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%d", times);
+	return !write_file(FAILSLAB "/verbose", "0") &&
+	       !write_file(FAILSLAB "/cache-filter", "Y") &&
+	       !write_file(FAILSLAB "/ignore-gfp-wait", "N") &&
+	       !write_file(FAILSLAB "/interval", "1") &&
+	       !write_file(FAILSLAB "/times", val) &&
+	       !write_file(FAILSLAB "/probability", times ? "100" : "0");
+}
+
+/*
+ * Waits up to HP_TIMEOUT s for the virtio-blk function to be back, bound or
+ * not, and then as long again as a bound one takes to get its disk (5 s):
+ * a function whose DMA fails never gets one.
+ */
+static bool nd_wait_fn(struct hp_fn *f, int seq, const char *id)
+{
+	double t0 = now();
+	bool again = false;
+
+	while (!hp_find(f, false)) {
+		if (now() - t0 > HP_TIMEOUT) {
+			diag("no virtio-blk function %d s after device_add %s",
+			     HP_TIMEOUT, id);
+			return false;
+		}
+		hp_request_again(seq, "device_add", id, t0, &again);
+		usleep(100000);
+	}
+	t0 = now();
+	while (now() - t0 < 5 && !f->disk[0]) {
+		usleep(100000);
+		hp_find(f, false);
+	}
+	return true;
+}
+
+/*
+ * A function whose default domain cannot be allocated. The virtio-blk
+ * function is unplugged and plugged back while both allocations of its
+ * domain fail (the DMA-FQ domain the core asks for, then the strict DMA
+ * domain it falls back to): it must come back in an IOMMU group without a
+ * default domain, and without a disk, its DMA API failing rather than
+ * DMAing directly to memory it cannot reach (the .test expects the kernel's
+ * message). Unplugged again and plugged back without the failures, it must
+ * work again, every byte checked.
+ */
+static void wl_nodomain(void)
+{
+	const char *id = opt_str("wb.hp.id", "blk0");
+	int groups = hp_count("/sys/kernel/iommu_groups");
+	char path[PATH_MAX], type[32] = "", left[16] = "";
+	struct hp_fn f, g, h;
+	bool ok[5] = { false };
+	double t = 0;
+	int seq;
+
+	ktap_begin("nodomain", 5);
+	if (!hp_wait_back(&f, 0, NULL))
+		goto report;
+	ok[0] = hp_unplug(id, &f, &t) && hp_released(&f, groups);
+	if (!ok[0])
+		goto report;
+	if (!fail_slab(2)) {
+		diag("cannot set up failslab in " FAILSLAB);
+		goto report;
+	}
+	seq = hp_request(++hp_seq, "device_add", id);
+	if (!nd_wait_fn(&g, seq, id)) {
+		fail_slab(0);
+		goto report;
+	}
+	read_file(FAILSLAB "/times", left, sizeof(left));
+	fail_slab(0);
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type", g.group);
+	if (g.group >= 0)
+		read_file(path, type, sizeof(type));
+	diag("%s back as %s: IOMMU group %d, type %s, failslab times left %s, disk %s",
+	     id, g.addr, g.group, type[0] ? type : "-", left[0] ? left : "?",
+	     g.disk[0] ? g.disk : "none");
+	/* Both allocations failed: a group, but no default domain in it */
+	ok[1] = g.group >= 0 && !strcmp(type, "unknown") && atoi(left) == 0;
+	ok[2] = !g.disk[0];
+	ok[3] = hp_unplug(id, &g, &t) && hp_released(&g, groups);
+	if (!ok[3])
+		goto report;
+	ok[4] = hp_plug(id, &h, &t) && hp_group_ok(&h, groups) && hp_verify(&h);
+report:
+	ktap_result(ok[0], "removed");
+	ktap_result(ok[1], "no-domain");
+	ktap_result(ok[2], "no-dma");
+	ktap_result(ok[3], "removed-again");
+	ktap_result(ok[4], "back-verified");
+	ktap_end("nodomain", true);
+}
+
 /* ---------- workload: net ---------- */
 
 #define NET_PORT 5001
@@ -2333,6 +2442,7 @@ static const struct workload workloads[] = {
 	{ "recover", wl_recover },
 	{ "err-unplug", wl_err_unplug },
 	{ "err-recover", wl_err_recover },
+	{ "nodomain", wl_nodomain },
 	{ "net", wl_net },
 	{ "dmabench", wl_dmabench },
 	{ "rpcitfail", wl_rpcitfail },

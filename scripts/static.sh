@@ -32,8 +32,12 @@ checkpatch() {
 	dir=$logs/checkpatch
 	rm -rf "$dir"
 	mkdir -p "$dir"
+	# checkpatch runs scripts/spdxcheck.py with "env python3": the
+	# system's python3, which has python3-ply (make deps), must come
+	# before any other in PATH (a pyenv shim, say), or the SPDX check of
+	# new files fails to start and passes unseen.
 	for p in $series; do echo "$p"; done |
-		xargs -r -P "$WB_JOBS" -I{} sh -c \
+		PATH=/usr/bin:$PATH xargs -r -P "$WB_JOBS" -I{} sh -c \
 			'"$1" --strict --root "$2" --quiet --show-types --codespell \
 				--ignore UNKNOWN_COMMIT_ID --codespellfile "$3" "$4" >"$5/$(basename "$4").out" 2>&1
 			echo $? >"$5/$(basename "$4").rc"' \
