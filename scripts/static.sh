@@ -3,7 +3,8 @@
 #   static.sh checkpatch          checkpatch --strict on every patch
 #   static.sh submission          the cover letter is current and complete;
 #                                 get_maintainer.pl names a maintainer and a
-#                                 list for every patch, and MAINTAINERS
+#                                 MAINTAINERS section other than THE REST
+#                                 for every patch, and MAINTAINERS
 #                                 covers every file the series adds and
 #                                 names none it deletes; kernel-doc adds
 #                                 no warning to a file the series touches
@@ -72,9 +73,15 @@ submission() {
 		if ! grep -q '^[^@]* <[^>]*@[^>]*>$' <<<"$out"; then
 			mapfile -t lines <<<"$out"
 			result FAIL "$name" "no maintainer:" "${lines[@]}"
-		elif ! grep -E '^[^ <]+@[^ ]+$' <<<"$out" | grep -qv '^linux-kernel@vger\.kernel\.org$'; then
+		elif ! (cd "$WB_SRC" && ./scripts/get_maintainer.pl --no-git --no-git-fallback \
+				--sections "$p" 2>/dev/null) |
+			awk 'BEGIN { RS = "" } { split($0, l, "\n"); if (l[1] != "THE REST") found = 1 }
+			     END { exit !found }'; then
+			# get_maintainer names the lists of the sections that match;
+			# one without a list of its own (GenWQE) leaves LKML, which is
+			# right. Only THE REST means nobody looks after the files.
 			mapfile -t lines <<<"$out"
-			result FAIL "$name" "no mailing list but LKML:" "${lines[@]}"
+			result FAIL "$name" "no MAINTAINERS section but THE REST:" "${lines[@]}"
 		else
 			result PASS "$name"
 		fi
