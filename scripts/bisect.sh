@@ -68,8 +68,23 @@ head_only() {
 		<(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' "$a" | sort) \
 		<(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' "$b" | sort) |
 		awk '$2 != $3 { print $1 }')
-	used=$(git diff --no-renames --name-only --diff-filter=AM base..HEAD -- '*.c' '*.h' '*Kconfig*' '*Makefile*' |
-		xargs -r grep -HowE 'CONFIG_[A-Za-z0-9_]+' | sed -E 's/_MODULE$//' | sort -u)
+	# A C file, header or Makefile the series touches compiles after every
+	# symbol it tests; of a Kconfig file only the series' own lines count
+	# (the symbols their depends, select, default and if lines name, not
+	# the words of a help text): a shared one such
+	# as lib/Kconfig.debug names hundreds that change nothing the series
+	# compiles.
+	used=$( (cd "$WB_SRC" &&
+		git diff --no-renames --name-only --diff-filter=AM base..HEAD -- '*.c' '*.h' '*Makefile*' |
+			xargs -r grep -HowE 'CONFIG_[A-Za-z0-9_]+'
+		git diff --no-renames -U0 base..HEAD -- '*Kconfig*' |
+			awk '/^\+\+\+ b\// { f = substr($2, 3); next }
+			     /^\+[ \t]*(depends|select|imply|default|def_bool|def_tristate|if|visible|range)[ \t]/ {
+				      sub(/#.*/, ""); n = split($0, w, /[^A-Za-z0-9_]+/)
+				      for (i = 1; i <= n; i++)
+					      if (w[i] ~ /^[A-Z][A-Z0-9_]+$/)
+						      print f ":CONFIG_" w[i] }') |
+		sed -E 's/_MODULE$//' | sort -u)
 	bad=$(awk 'NR == FNR { s[$1] = 1; next } { split($0, p, ":"); if (p[2] in s) print "  " $0 }' \
 		<(echo "$syms") <(echo "$used"))
 	if [ -n "$bad" ]; then
