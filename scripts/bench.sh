@@ -6,7 +6,10 @@
 # build/bench/bench.png. Timings are reported, never judged.
 #   BENCH_RUNS (3), BENCH_MIB (256 MiB read per block size),
 #   BENCH_SECONDS (3 s per DMA map benchmark run), BENCH_BS (4,64,1024 KiB),
-#   BENCH_OUT (build/bench)
+#   BENCH_OUT (build/bench), BENCH_MATRIX (tests/bench/matrix)
+# A matrix may name kernels besides base, series and limit (an earlier
+# version of the series, say): kernel NAME boots from the directory in
+# BENCH_OBJ_NAME, which must be set, and may give the skips the base may.
 # BENCH_OBJ and BENCH_BASE_OBJ, both or neither, name directories that
 # already hold the two kernels (each with the O= layout: the image and the
 # modules); nothing is built then. make test uses them to boot copies of
@@ -19,6 +22,8 @@ secs=${BENCH_SECONDS:-3}
 bs=${BENCH_BS:-4,64,1024}
 cfg=s390x-qemu
 out=${BENCH_OUT:-$WB_BUILD/bench}
+matrix=${BENCH_MATRIX:-$WB_TOP/tests/bench/matrix}
+[ -f "$matrix" ] || die "no benchmark matrix $matrix"
 for v in "$runs" "$mib" "$secs"; do
 	[[ "$v" =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS, BENCH_MIB and BENCH_SECONDS must be positive integers"
 done
@@ -87,7 +92,16 @@ for r in $(seq 1 "$runs"); do
 	while IFS='|' read -r kernel mode devices extra; do
 		case "$kernel" in '' | \#*) continue ;; esac
 		obj=$series_obj allow=''
-		[ "$kernel" = base ] && obj=$base_obj allow=$base_allow
+		case "$kernel" in
+		base) obj=$base_obj allow=$base_allow ;;
+		series | limit) ;;
+		*)
+			[[ "$kernel" =~ ^[A-Za-z0-9_]+$ ]] || die "$matrix: bad kernel name '$kernel'"
+			var=BENCH_OBJ_$kernel
+			obj=${!var:-} allow=$base_allow
+			[ -n "$obj" ] || die "$matrix names kernel $kernel: set $var to its build directory"
+			;;
+		esac
 		name=$(basename "$out")-$kernel-$mode-$r
 		note "run $r/$runs: $kernel $mode"
 		WB_ALLOW_SKIP=$allow WB_DEVICES=$devices "$WB_TOP/scripts/boot.sh" bench/blk "$obj" "$name" \
@@ -99,7 +113,7 @@ for r in $(seq 1 "$runs"); do
 			continue
 		fi
 		metrics "$kernel" "$mode" "$WB_BUILD/runs/$name/console.log" >>"$raw"
-	done <"$WB_TOP/tests/bench/matrix"
+	done <"$matrix"
 done
 
 # Medians per kernel, mode, workload and metric.

@@ -105,3 +105,9 @@ sed -i 's/\r$//' "$run/console.log"
 
 "$WB_TOP/scripts/judge.sh" -n "$name" -s "$rc" -e "$run/qemu.err" -o "$run/results" \
 	-a "${WB_ALLOW_SKIP:-}" "$tfile" "$run/console.log"
+# A failed test that asked for hot-plug shows what QEMU answered: the guest
+# sees only the effect.
+if [ -s "$run/qmp.log" ] && grep -q $'^R\tFAIL' "$run/results"; then
+	grep -v '^\s*$' "$run/qmp.log" | tail -n 20 |
+		sed "s|^|E\t$name/qmp\tqmp.log: |"
+fi

@@ -42,8 +42,72 @@ dev_opts() {
 	awk -v id="$1" -v opt="$2" '$1 == id && $2 == opt { print $3 }' "$run/devices"
 }
 
+# qmp_ask JSON: QEMU's answer to one command, on stdout. (No grep -q on it:
+# under pipefail socat's SIGPIPE would read as a failed match.)
+qmp_ask() {
+	printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' "$1" |
+		socat -t 2 - "UNIX-CONNECT:$sock" 2>/dev/null
+}
+
+# QEMU has device QID (a child of /machine/peripheral).
+has_dev() {
+	qmp_ask '{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}' |
+		grep "\"name\": \"$1\"" >/dev/null
+}
+
+# QEMU has drive ID (a block backend of that name).
+has_drive() {
+	qmp_ask '{"execute":"query-block"}' | grep "\"device\": \"$1\"" >/dev/null
+}
+
+# plug ID: device_add of the device and its drives, checked.
+# The guest may let go of the function before QEMU has finished deleting it
+# (DEVICE_DELETED comes later), and the drive that went with it goes later
+# still (when the device is finalized, after QEMU's RCU grace period): a
+# drive_add before that gets 'Duplicate ID' and the function never comes
+# back. So first wait until the device and its drives are gone (up to 60 s),
+# then add what is missing and check that it is there, up to 10 times.
+plug() {
+	local id=$1 dev qid drive did try d gone=''
+	local -a drives=() dids=() cmds=()
+	dev=$(dev_opts "$id" -device)
+	qid=$(tr ',' '\n' <<<"$dev" | sed -n 's/^id=//p')
+	while IFS= read -r drive; do
+		[ -n "$drive" ] || continue
+		drives+=("$drive")
+		dids+=("$(tr ',' '\n' <<<"$drive" | sed -n 's/^id=//p')")
+	done < <(dev_opts "$id" -drive)
+	for _ in $(seq 120); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		gone=1
+		has_dev "$qid" && gone=''
+		for did in "${dids[@]}"; do
+			[ -z "$gone" ] || ! has_drive "$did" || gone=''
+		done
+		[ -z "$gone" ] || break
+		sleep 0.5
+	done
+	[ -n "$gone" ] || echo "!! $qid or its drive still in QEMU after 60 s" >>"$log"
+	for try in $(seq 10); do
+		# QEMU may end as soon as the guest has what it asked for.
+		kill -0 "$pid" 2>/dev/null || return 0
+		cmds=()
+		for ((d = 0; d < ${#drives[@]}; d++)); do
+			has_drive "${dids[d]}" || cmds+=("$(hmp "drive_add 0 ${drives[d]}")")
+		done
+		has_dev "$qid" || cmds+=("$(hmp "device_add $dev")")
+		[ ${#cmds[@]} -gt 0 ] || return 0
+		[ "$try" = 1 ] || echo "== $(date +%T) try $try" >>"$log"
+		qmp_send "${cmds[@]}"
+		! has_dev "$qid" || return 0
+		sleep 1
+	done
+	! kill -0 "$pid" 2>/dev/null || has_dev "$qid" ||
+		echo "!! $qid not back after 10 tries" >>"$log"
+}
+
 request() {
-	local what=$1 id=$2 dev drive qid cmds=()
+	local what=$1 id=$2 dev qid cmds=()
 	dev=$(dev_opts "$id" -device)
 	if [ -z "$dev" ]; then
 		echo "!! no device $id in $run/devices" >>"$log"
@@ -56,24 +120,8 @@ request() {
 		cmds+=("$(printf '{"execute":"device_del","arguments":{"id":"%s"}}' "$(json_str "$qid")")")
 		;;
 	device_add)
-		# The guest may have let go of the function before QEMU has
-		# finished deleting it (DEVICE_DELETED comes later) and with
-		# it the drive: wait until the QEMU id is gone, up to 10 s.
-		# (No grep -q: under pipefail socat's SIGPIPE would end the
-		# wait as if the id were gone.)
-		qid=$(tr ',' '\n' <<<"$dev" | sed -n 's/^id=//p')
-		for _ in $(seq 20); do
-			printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' \
-				'{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}' |
-				socat -t 2 - "UNIX-CONNECT:$sock" 2>/dev/null |
-				grep "\"name\": \"$qid\"" >/dev/null || break
-			sleep 0.5
-		done
-		# A -drive goes with its device when that is unplugged: add it back.
-		while IFS= read -r drive; do
-			[ -n "$drive" ] && cmds+=("$(hmp "drive_add 0 $drive")")
-		done < <(dev_opts "$id" -drive)
-		cmds+=("$(hmp "device_add $dev")")
+		plug "$id"
+		return
 		;;
 	esac
 	qmp_send "${cmds[@]}"
