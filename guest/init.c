@@ -2181,33 +2181,60 @@ static void wl_rpcitfail(void)
 
 /* ---------- workload: stats ---------- */
 
+/* The RPCITs the kernel counted itself, -1 if it has no such counters. */
+static long stats_own_rpcit(const struct zstats *s)
+{
+	if (s->global_rpcit < 0 || s->sync_rpcit < 0 || s->sync_map_rpcit < 0)
+		return -1;
+	return s->global_rpcit + s->sync_rpcit + s->sync_map_rpcit;
+}
+
 /*
  * After the workloads: measurement was enabled on every function, QEMU's
  * RPCIT count is read once it has been updated, and the software counters
  * balance: every page mapped since the reset is unmapped again, except for
  * the receive buffers a virtio-net function keeps posted.
+ *
+ * Where the kernel counts its RPCITs, QEMU's count must equal their sum. The
+ * measurement block is a copy QEMU makes every update interval, and the
+ * kernel's counters are live: so the comparison is made after an update
+ * between two reads that found the kernel's sum unchanged. Then no RPCIT
+ * fell between that update and the read, and the copy holds every one.
  */
 static void wl_stats(void)
 {
-	struct zstats s0[MAX_FN], s[MAX_FN];
+	struct zstats s0[MAX_FN], s[MAX_FN], cur;
 	bool updated[MAX_FN];
 	double t0 = now(), wait = 5;
 	int i, pending;
 
-	/* Wait for two FMB updates, so QEMU's counts cover the workloads. */
 	for (i = 0; i < nfns; i++) {
 		updated[i] = false;
 		if (stats_enabled[i] && stats_read(&fns[i], &s0[i]) &&
-		    wait < 3.0 * s0[i].update_ms / 1000 + 5)
-			wait = 3.0 * s0[i].update_ms / 1000 + 5;
+		    wait < 6.0 * s0[i].update_ms / 1000 + 5)
+			wait = 6.0 * s0[i].update_ms / 1000 + 5;
 	}
+	/*
+	 * Without counters of the kernel's own: two FMB updates, so that QEMU's
+	 * counts cover the workloads. With them: an update across which the
+	 * kernel's sum stayed the same (s0 is the read before each update).
+	 */
 	do {
 		pending = 0;
 		for (i = 0; i < nfns; i++) {
 			if (!stats_enabled[i] || updated[i])
 				continue;
-			updated[i] = stats_read(&fns[i], &s[i]) &&
-				     s[i].samples >= s0[i].samples + 2;
+			if (stats_read(&fns[i], &cur)) {
+				if (stats_own_rpcit(&cur) < 0) {
+					updated[i] = cur.samples >= s0[i].samples + 2;
+				} else if (cur.samples > s0[i].samples) {
+					updated[i] = stats_own_rpcit(&cur) ==
+						     stats_own_rpcit(&s0[i]);
+					if (!updated[i])
+						s0[i] = cur;
+				}
+				s[i] = cur;
+			}
 			pending += !updated[i];
 		}
 		if (pending)
@@ -2229,6 +2256,9 @@ static void wl_stats(void)
 
 		if (ok)
 			stats_print(f, &s[i]);
+		else if (stats_enabled[i] && stats_own_rpcit(&s[i]) >= 0)
+			diag("%s: no measurement block update without an RPCIT of the kernel's in %.0f s",
+			     f->addr, wait);
 		else if (stats_enabled[i])
 			diag("%s: the measurement block was not updated", f->addr);
 		/*
@@ -2243,6 +2273,13 @@ static void wl_stats(void)
 		snprintf(name, sizeof(name), "%.31s-rpcit", f->addr);
 		if (ok && traffic && s[i].rpcit == 0) {
 			diag("%s: the workloads ran but no RPCIT was counted", f->addr);
+			ok = false;
+		}
+		if (ok && stats_own_rpcit(&s[i]) >= 0 &&
+		    (long)s[i].rpcit != stats_own_rpcit(&s[i])) {
+			diag("%s: QEMU counted %lu RPCITs, the kernel %ld (global %ld + sync %ld + sync map %ld)",
+			     f->addr, s[i].rpcit, stats_own_rpcit(&s[i]),
+			     s[i].global_rpcit, s[i].sync_rpcit, s[i].sync_map_rpcit);
 			ok = false;
 		}
 		ktap_result(ok, name);
