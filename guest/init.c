@@ -2081,8 +2081,10 @@ static bool blk_verify(const char *why)
 	bool ok;
 	int fd;
 
-	if (find_disk(dev, sizeof(dev), &disk) < 0)
-		return true;
+	if (find_disk(dev, sizeof(dev), &disk) < 0) {
+		diag("%s: no virtio-blk disk to write and read back", why);
+		return false;
+	}
 	fd = open(dev, O_RDWR | O_DIRECT);
 	if (fd < 0) {
 		diag("open %s: %s", dev, strerror(errno));
