@@ -21,6 +21,8 @@
 #                 the test allows that very result: ALLOW_SKIP names results
 #                 as ktap.awk does, without the run's name (see wb_load_test)
 #   NAME/log-N    the test's Nth LOG_EXPECT regex matches a kernel log line
+#   NAME/R        a FAIL for each result R that REQUIRE names and the boot
+#                 did not report
 #   NAME/results  printed only when there are fewer results than MIN_RESULTS
 # Exits 0 once it has given a verdict, whichever it is.
 . "$(dirname "$0")/lib.sh"
@@ -144,6 +146,13 @@ awk -f "$WB_TOP/scripts/ktap.awk" "$console" |
 		next
 	}
 	{ print }' >"$res"
+# Every result the test requires is there (a FAIL or SKIP of it is one by
+# now, explained where it was given).
+for r in $REQUIRE; do
+	grep -q -F -x -e "$(printf 'R\t%s\t%s' PASS "$r")" -e "$(printf 'R\t%s\t%s' FAIL "$r")" "$res" ||
+		printf 'R\tFAIL\t%s\nE\t%s\trequired by the test (REQUIRE), but the boot did not report it\n' \
+			"$r" "$r" >>"$res"
+done
 for i in "${!LOG_EXPECT[@]}"; do
 	if grep -E -e "${LOG_EXPECT[$i]}" "$tmp/kernel.log" >/dev/null; then
 		printf 'R\tPASS\tlog-%d\n' $((i + 1))

@@ -102,6 +102,9 @@ wb_load_test() {
 		# spaces. Any other SKIP fails (scripts/judge.sh): a skip is where a
 		# broken series lands, so a test allows only what a correct one may give.
 		ALLOW_SKIP=''
+		# Results that must be there and PASS, by name as in ALLOW_SKIP,
+		# separated by spaces: one missing fails the test under its name.
+		REQUIRE=''
 	}
 	# shellcheck disable=SC1090
 	. "$1"

@@ -7,7 +7,9 @@
 #                                 for every patch, and MAINTAINERS
 #                                 covers every file the series adds and
 #                                 names none it deletes; kernel-doc adds
-#                                 no warning to a file the series touches
+#                                 no warning to a file the series touches;
+#                                 tests/boot/kunit.test requires every KUnit
+#                                 case the series adds
 #   static.sh sparse CONFIG...    sparse (C=2) and W=1 on every C file the
 #                                 series touches, in each config that builds
 #                                 it; fails on warnings the base lacks
@@ -104,6 +106,35 @@ submission() {
 			result FAIL "$name" "no MAINTAINERS entry covers it:" "${lines[@]}"
 		fi
 	done < <(git -C "$WB_SRC" diff --no-renames --name-status --diff-filter=AD base..HEAD)
+}
+
+# tests/boot/kunit.test requires every KUnit case of the suites the series
+# adds (one suite per file), by name: a new case cannot be left out.
+kunitcases() {
+	local f want have missing extra
+	want=$(for f in $(git -C "$WB_SRC" diff --no-renames --name-only --diff-filter=A base..HEAD -- '*.c'); do
+		grep -q 'KUNIT_CASE(' "$WB_SRC/$f" || continue
+		awk -v f="$f" '
+			/struct kunit_suite/ { insuite = 1 }
+			insuite && /\.name *= *"/ { match($0, /"[^"]*"/); suite[++ns] = substr($0, RSTART + 1, RLENGTH - 2) }
+			/KUNIT_CASE\(/ { match($0, /KUNIT_CASE\([A-Za-z0-9_]+/); c[++nc] = substr($0, RSTART + 11, RLENGTH - 11) }
+			END {
+				if (ns != 1) { print "?" f ": " ns " suites"; exit }
+				for (i = 1; i <= nc; i++) print "kunit." suite[1] "." c[i]
+			}' "$WB_SRC/$f"
+	done | sort)
+	have=$(wb_load_test "$WB_TOP/tests/boot/kunit.test" && tr -s ' \n' '\n\n' <<<"$REQUIRE" | grep . | sort)
+	missing=$(comm -23 <(echo "$want") <(echo "$have"))
+	extra=$(comm -13 <(echo "$want") <(echo "$have"))
+	if [ -z "$want" ]; then
+		result FAIL kunit/required-cases "the series adds no KUnit case: the check has nothing to compare"
+	elif [ -n "$missing$extra" ]; then
+		mapfile -t lines < <(sed 's/^/not required: /' <<<"$missing" | grep -v '^not required: $'
+			sed 's/^/required, not in the tree: /' <<<"$extra" | grep -v ': $')
+		result FAIL kunit/required-cases "tests/boot/kunit.test's REQUIRE and the series' KUNIT_CASE()s differ:" "${lines[@]}"
+	else
+		result PASS kunit/required-cases
+	fi
 }
 
 # kernel-doc on every C file and header the series adds or changes: no
@@ -231,7 +262,7 @@ sparse() {
 
 case "$what" in
 checkpatch) checkpatch ;;
-submission) submission; kerneldoc ;;
+submission) submission; kerneldoc; kunitcases ;;
 sparse) sparse "$@" ;;
 *) die "unknown check '$what'" ;;
 esac
