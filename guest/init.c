@@ -169,6 +169,31 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * A seed for one pass of a byte pattern: @base (which names the workload)
+ * mixed with a count of every seed handed out and with the boot's wall-clock
+ * time, so that no two passes share one, however close in time, in one boot
+ * or across boots on the same disk image: data a pass reads back can only
+ * match if that very pass wrote it.
+ */
+static uint64_t seed_salt;
+
+static void __attribute__((constructor)) seed_salt_init(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	seed_salt = (uint64_t)ts.tv_sec << 30 ^ (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t pass_seed(uint64_t base)
+{
+	static uint64_t passes;
+	uint64_t n = __atomic_add_fetch(&passes, 1, __ATOMIC_RELAXED);
+
+	return base ^ seed_salt ^ (n * 0x9e3779b97f4a7c15ULL);
+}
+
 static int read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY);
@@ -626,7 +651,7 @@ static void wl_blk(void)
 		size_t bs = sizes[i];
 		double tw = 0, tr = 0;
 		bool ok = fd >= 0;
-		uint64_t seed = 0x5eed0000ULL + bs * 7 + (uint64_t)now();
+		uint64_t seed = pass_seed(0x5eed0000ULL + bs * 7);
 
 		if (ok)
 			ok = blk_pass(fd, bs, 0, len, threads, seed, true, &tw);
@@ -943,18 +968,28 @@ static bool hp_released(const struct hp_fn *f, int groups)
 	return false;
 }
 
-/* The new function's group: the expected type, the old number of groups. */
+/*
+ * The new function's group: the expected type (wb.domain) and flush queue
+ * (wb.fq, as wl_groups reads it), the old number of groups.
+ */
 static bool hp_group_ok(const struct hp_fn *f, int groups)
 {
 	const char *want = opt_str("wb.domain", NULL);
-	char path[PATH_MAX], type[32] = "none";
+	const char *want_fq = opt_str("wb.fq", NULL);
+	char path[PATH_MAX], type[32] = "none", fq[48] = "none";
 	int n = hp_count("/sys/kernel/iommu_groups");
 
 	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/type", f->group);
 	read_file(path, type, sizeof(type));
-	diag("%s: fid 0x%lx, IOMMU group %d type %s, %d groups (%d before)",
-	     f->addr, f->fid, f->group, type, n, groups);
-	return n == groups && (!want || !strcmp(type, want));
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/flush_queue", f->group);
+	read_file(path, fq, sizeof(fq));
+	for (char *c = fq; *c; c++)
+		if (*c == ' ')
+			*c = ',';
+	diag("%s: fid 0x%lx, IOMMU group %d type %s flush_queue %s, %d groups (%d before)",
+	     f->addr, f->fid, f->group, type, fq, n, groups);
+	return n == groups && (!want || !strcmp(type, want)) &&
+	       (!want_fq || !strcmp(fq, want_fq));
 }
 
 /* ----- I/O that runs while the function goes away ----- */
@@ -1032,7 +1067,7 @@ static bool hp_load_start(struct hp_load *l, int n, int fd, off_t len)
 	for (i = 0; i < n; i++) {
 		l[i] = (struct hp_load){ .fd = fd, .start = len / n * i,
 					 .len = len / n,
-					 .seed = 0x6870000000ULL * (i + 1) + (uint64_t)now() };
+					 .seed = pass_seed(0x6870000000ULL * (i + 1)) };
 		l[i].running = !pthread_create(&l[i].tid, NULL, hp_load_thread, &l[i]);
 	}
 	while (hp_load_bytes(l, n) < 2 * MIB && now() - t0 < HP_TIMEOUT)
@@ -1101,7 +1136,7 @@ static bool hp_ref_write(int fd, off_t disk)
 {
 	double t;
 
-	hp_ref_seed = 0x7265660000ULL ^ (uint64_t)(now() * 1000);
+	hp_ref_seed = pass_seed(0x7265660000ULL);
 	return blk_pass(fd, MIB, hp_ref_off(disk), HP_REF_MIB * MIB, 1,
 			   hp_ref_seed, true, &t);
 }
@@ -1142,7 +1177,7 @@ static bool hp_verify(const struct hp_fn *f)
 		}
 	}
 	for (i = 0; ok && i < 2; i++) {
-		uint64_t seed = 0x6876000000ULL + sizes[i] + (uint64_t)now();
+		uint64_t seed = pass_seed(0x6876000000ULL + sizes[i]);
 		double tw = 0, tr = 0;
 
 		ok = blk_pass(fd, sizes[i], 0, len, 4, seed, true, &tw) &&
@@ -1795,7 +1830,7 @@ static int net_peer(const char *ifname, int ready_fd, int go_fd,
 static void wl_net(void)
 {
 	size_t total = (size_t)opt_long("wb.net.mib", 16) * MIB;
-	uint64_t seed = 0x6e657400ULL ^ (uint64_t)now();
+	uint64_t seed = pass_seed(0x6e657400ULL);
 	char ifs[2][IFNAMSIZ];
 	int nif = 0, ready[2], go[2], status, s = -1;
 	unsigned int idx1;
@@ -2076,7 +2111,7 @@ static long global_rpcits(void)
 static bool blk_verify(const char *why)
 {
 	/* One seed for the write and the read back */
-	uint64_t seed = 0xfa11ULL + (uint64_t)now();
+	uint64_t seed = pass_seed(0xfa11ULL);
 	char dev[32];
 	off_t disk;
 	double t;
