@@ -22,6 +22,8 @@
 #                 the test allows that very result: ALLOW_SKIP names results
 #                 as ktap.awk does, without the run's name (see wb_load_test)
 #   NAME/log-N    the test's Nth LOG_EXPECT regex matches a kernel log line
+#   NAME/workload-W  a FAIL for a workload W of the command line's wb.run=
+#                 that the guest reported no top-level result of
 #   NAME/R        a FAIL for each result R that REQUIRE names and the boot
 #                 did not report
 #   NAME/results  printed only when there are fewer results than MIN_RESULTS
@@ -154,6 +156,22 @@ awk -f "$WB_TOP/scripts/ktap.awk" "$console" |
 		next
 	}
 	{ print }' >"$res"
+# Every workload the kernel command line asked for (wb.run=, the last one,
+# as the guest reads it) gave the guest a top-level result of that name, or
+# results under it: a workload cannot go missing with the results it owed.
+cmdline=$(grep -m1 -o 'Kernel command line: .*' "$console" || true)
+run=$(tr ' ' '\n' <<<"$cmdline" | sed -n 's/^wb\.run=//p' | tail -n 1)
+for w in ${run//,/ }; do
+	awk -v w="$w" '
+		/^wb: init started/ { guest = 1 }
+		guest && /^(not )?ok [0-9]+ / {
+			n = $0; sub(/^(not )?ok [0-9]+ /, "", n); sub(/ *#.*/, "", n)
+			if (n == w) found = 1
+		}
+		END { exit !found }' "$console" ||
+		printf 'R\tFAIL\tworkload-%s\nE\tworkload-%s\twb.run asked for %s, the guest reported no result of it\n' \
+			"$w" "$w" "$w" >>"$res"
+done
 # Every result the test requires is there (a FAIL or SKIP of it is one by
 # now, explained where it was given).
 for r in $REQUIRE; do
