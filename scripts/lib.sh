@@ -94,12 +94,10 @@ wb_load_test() {
 		CONFIG=s390x-qemu DEVICES='' APPEND='' TIMEOUT=600 DISK_MIB=256 EXPECT=pass DESC='' MIN_RESULTS=0
 		# Modules of the kernel under test (paths in OBJ) the guest finds in /lib/modules/.
 		MODULES=''
-		# Extended regexes the kernel log must match, one line each (a test sets it).
+		# Extended regexes the kernel log must match, one line each (a test
+		# sets it). A line that matches one is what the test provokes, and
+		# tests/log-patterns does not fail the boot for it.
 		LOG_EXPECT=()
-		# Extended regexes of kernel lines the test provokes on purpose,
-		# which tests/log-patterns would fail (a zPCI error event): lines
-		# that match one are not scanned.
-		LOG_ALLOW=()
 		# The results that may be SKIP, by name as the guest or the kernel
 		# reports them (without the run's name: "stats.0001:00:00.0-rpcit-kinds",
 		# "kunit.s390-iommu.s390_iommu_test_default_domain"), separated by
