@@ -179,8 +179,26 @@ warnings() {
 		rm -f "$obj/${f%.c}.o" "$m.failed"
 		: >"$m"
 	done
-	make -k -Otarget -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" \
-		-j"$WB_JOBS" C=2 W=1 "${@/%.c/.o}" >"$logs/$cfg-make.$sfx.log" 2>&1 || true
+	# A single-target goal is descended into once for every directory of
+	# the top Kbuild that contains it. s390's Makefile adds drivers/s390/
+	# (drivers-y) beside drivers/, so an object under it is built by two
+	# makes, once without [M]: in parallel they race on its .o.d ("fixdep:
+	# error opening file"). Those goals get a make of their own, serial;
+	# the module build comes last and is the object kept.
+	local par=() ser=()
+	for f in "$@"; do
+		case $f in
+		drivers/"$karch"/*) ser+=("${f%.c}.o") ;;
+		*) par+=("${f%.c}.o") ;;
+		esac
+	done
+	: >"$logs/$cfg-make.$sfx.log"
+	[ ${#par[@]} -eq 0 ] ||
+		make -k -Otarget -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" \
+			-j"$WB_JOBS" C=2 W=1 "${par[@]}" >>"$logs/$cfg-make.$sfx.log" 2>&1 || true
+	[ ${#ser[@]} -eq 0 ] ||
+		make -k -Otarget -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" \
+			-j1 C=2 W=1 "${ser[@]}" >>"$logs/$cfg-make.$sfx.log" 2>&1 || true
 	awk -v src="$src/" -v pre="$logs/$cfg-" -v sfx=".$sfx" '
 	/^  CC( \[M\])? +[^ ]+\.o$/ { cur = $NF; sub(/\.o$/, ".c", cur); next }
 	# make'"'"'s own lines (-k lists every goal "not remade" after an error)
