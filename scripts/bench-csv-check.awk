@@ -20,11 +20,13 @@ NR == 1 {
 	if ($4 == "throughput" && $5 + 0 <= 0) err("throughput " $5)
 }
 END {
-	split("base/default series/default series/strict limit/default", need, " ")
+	split("base/default series/default series/strict limit/default " \
+	      "base/default@cache=none series/default@cache=none " \
+	      "series/strict@cache=none limit/default@cache=none", need, " ")
 	for (i in need)
 		if (!((need[i] "/blk-read-4k/throughput") in have))
 			{ print "missing: " need[i] " blk-read-4k throughput"; bad = 1 }
-	split("base/default series/default", need2, " ")
+	split("base/default series/default base/default@cache=none series/default@cache=none", need2, " ")
 	for (i in need2) {
 		if (!((need2[i] "/blk-read/rpcit-per-mib") in have))
 			{ print "missing: " need2[i] " blk-read rpcit-per-mib"; bad = 1 }

@@ -14,36 +14,97 @@ echo "series: $(wb_series | wc -l) patches; medians of $(awk -F, 'NR == 2 { prin
 echo
 awk -F, '
 function rank(c) { return (c ~ /^base\//) ? 0 : (c ~ /^limit\//) ? 2 : 1 }
+function fig(row, col) { return ((row, col) in med) ? med[row, col] : "" }
+# One line of the targets: what, the figure, what it is held to, met or not.
+function target(what, v, ref, limit, le, refname,   r, ok) {
+	if (v == "" || ref == "" || ref + 0 == 0) {
+		printf "  %-44s %s\n", what, "no figure"
+		return
+	}
+	r = v / ref
+	ok = le ? (r <= limit) : (r >= limit)
+	printf "  %-44s %10.4g vs %-8s %10.4g  %5.2fx (%s %.2fx)  %s\n", what, v, refname, ref, r,
+		le ? "<=" : ">=", limit, ok ? "met" : "NOT MET"
+	tn++
+	if (ok) tm++
+}
 NR == 1 { next }
 {
-	col = $1 "/" $2; row = $3 " " $4
-	if (!(col in seen)) { seen[col] = 1; cols[++nc] = col }
+	# A mode NAME@GROUP goes to the table of GROUP
+	g = $2; m = $2
+	if (index(m, "@")) { sub(/^[^@]*@/, "", g); sub(/@.*$/, "", m) } else g = ""
+	if (!(g in gseen)) { gseen[g] = 1; groups[++ng] = g }
+	col = $1 "/" m
+	if (!((g, col) in seen)) { seen[g, col] = 1; cols[g, ++nc[g]] = col }
+	row = $3 " " $4
 	if (!(row in rseen)) { rseen[row] = 1; rows[++nr] = row; unit[row] = $8 }
-	med[row, col] = $5
+	med[row, g, col] = $5
 }
 END {
-	# base first, the series modes, the limit last.
-	for (i = 1; i <= nc; i++)
-		for (j = i + 1; j <= nc; j++)
-			if (rank(cols[j]) < rank(cols[i])) { tmpc = cols[i]; cols[i] = cols[j]; cols[j] = tmpc }
-	printf "%-18s %-22s %-10s", "workload", "metric", "unit"
-	for (c = 1; c <= nc; c++) printf " %26s", cols[c]
-	printf "\n"
-	for (r = 1; r <= nr; r++) {
-		row = rows[r]; split(row, wm, " ")
-		printf "%-18s %-22s %-10s", wm[1], wm[2], unit[row]
-		base = ((row, "base/default") in med) ? med[row, "base/default"] : 0
-		lim = ((row, "limit/default") in med) ? med[row, "limit/default"] : 0
-		for (c = 1; c <= nc; c++) {
-			if (!((row, cols[c]) in med)) { printf " %26s", "-"; continue }
-			v = med[row, cols[c]]; s = sprintf("%.4g", v)
-			if (cols[c] != "base/default" && base > 0)
-				s = s sprintf(" %.2fx", v / base)
-			if (wm[2] == "throughput" && cols[c] != "limit/default" && lim > 0)
-				s = s sprintf(" %.0f%%lim", 100 * v / lim)
-			printf " %26s", s
-		}
+	for (gi = 1; gi <= ng; gi++) {
+		g = groups[gi]; n = nc[g]
+		for (i = 1; i <= n; i++) c[i] = cols[g, i]
+		# base first, the series modes, the limit last.
+		for (i = 1; i <= n; i++)
+			for (j = i + 1; j <= n; j++)
+				if (rank(c[j]) < rank(c[i])) { t = c[i]; c[i] = c[j]; c[j] = t }
+		if (ng > 1 || g != "") printf "%s\n", (g == "" ? "disk cache=unsafe, no added RPCIT cost" : g)
+		printf "%-18s %-22s %-10s", "workload", "metric", "unit"
+		for (i = 1; i <= n; i++) printf " %26s", c[i]
 		printf "\n"
+		for (r = 1; r <= nr; r++) {
+			row = rows[r]; split(row, wm, " ")
+			have = 0
+			for (i = 1; i <= n; i++) if ((row, g, c[i]) in med) have = 1
+			if (!have) continue
+			printf "%-18s %-22s %-10s", wm[1], wm[2], unit[row]
+			base = ((row, g, "base/default") in med) ? med[row, g, "base/default"] : 0
+			lim = ((row, g, "limit/default") in med) ? med[row, g, "limit/default"] : 0
+			for (i = 1; i <= n; i++) {
+				if (!((row, g, c[i]) in med)) { printf " %26s", "-"; continue }
+				v = med[row, g, c[i]]; s = sprintf("%.4g", v)
+				if (c[i] != "base/default" && base > 0)
+					s = s sprintf(" %.2fx", v / base)
+				if (wm[2] == "throughput" && c[i] != "limit/default" && lim > 0)
+					s = s sprintf(" %.0f%%lim", 100 * v / lim)
+				printf " %26s", s
+			}
+			printf "\n"
+		}
+		# The targets of the series default (issue 19), against the
+		# kernels of the same group: met or not, never loosened.
+		if (!(("blk-read-4k throughput", g, "series/default") in med)) { printf "\n"; continue }
+		printf "targets of series/default:\n"
+		tn = tm = 0
+		for (k = 1; k <= nr; k++) {
+			split(rows[k], wm, " ")
+			if (wm[1] ~ /^dma-map-/ && wm[2] == "unmap-latency")
+				target(wm[1] " unmap latency", med[rows[k], g, "series/default"],
+				       med[rows[k], g, "base/default"], 1, 1, "base")
+		}
+		for (k = 1; k <= nr; k++) {
+			split(rows[k], wm, " ")
+			if (wm[1] ~ /^dma-map-/ && wm[2] == "map-latency")
+				target(wm[1] " map latency", med[rows[k], g, "series/default"],
+				       med[rows[k], g, "base/default"], 0.6, 1, "base")
+		}
+		for (k = 1; k <= nr; k++) {
+			split(rows[k], wm, " ")
+			if (wm[2] != "throughput") continue
+			v = med[rows[k], g, "series/default"]
+			target(wm[1] " against the base", v, med[rows[k], g, "base/default"], 1, 0, "base")
+			target(wm[1] " against strict mode", v, med[rows[k], g, "series/strict"], 1, 0, "strict")
+			if (wm[1] == "blk-read-1m")
+				target(wm[1] " against the no-IOMMU limit", v,
+				       med[rows[k], g, "limit/default"], 0.9, 0, "limit")
+		}
+		target("blk-read RPCITs per MiB", med["blk-read rpcit-per-mib", g, "series/default"],
+		       med["blk-read rpcit-per-mib", g, "base/default"], 1, 1, "base")
+		f = med["blk-read flush-rpcit-per-mib", g, "series/default"]
+		a = med["blk-read own-rpcit-per-mib", g, "series/default"]
+		if (a > 0 && (("blk-read flush-rpcit-per-mib", g, "series/default") in med))
+			printf "  %-44s %10.4g of %.4g RPCIT/MiB (%.0f%%)\n", "of which flushes (drains, strict unmaps)", f, a, 100 * f / a
+		printf "  %d of %d targets met\n\n", tm, tn
 	}
 }' "$csv" | tee "$out/bench.txt"
 echo
