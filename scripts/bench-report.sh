@@ -40,7 +40,19 @@ NR == 1 { next }
 	if (!(row in rseen)) { rseen[row] = 1; rows[++nr] = row; unit[row] = $8 }
 	med[row, g, col] = $5
 }
+# A group name with its numbers padded, so that 5us sorts before 20us
+function gkey(g,   k, m) {
+	k = ""
+	while (match(g, /[0-9]+/)) {
+		k = k substr(g, 1, RSTART - 1) sprintf("%012d", substr(g, RSTART, RLENGTH))
+		g = substr(g, RSTART + RLENGTH)
+	}
+	return k g
+}
 END {
+	for (i = 1; i <= ng; i++)
+		for (j = i + 1; j <= ng; j++)
+			if (gkey(groups[j]) < gkey(groups[i])) { t = groups[i]; groups[i] = groups[j]; groups[j] = t }
 	for (gi = 1; gi <= ng; gi++) {
 		g = groups[gi]; n = nc[g]
 		for (i = 1; i <= n; i++) c[i] = cols[g, i]
